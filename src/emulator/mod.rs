@@ -1,0 +1,3 @@
+//! Microsoft Graph emulator (in progress).
+
+pub mod cli;

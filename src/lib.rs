@@ -1,0 +1,13 @@
+//! cardbridge: a CardDAV server that serves Outlook / Microsoft 365 contacts through
+//! Microsoft Graph. See DESIGN.md for the layers:
+//! `server` → `dav` → (`AddressBookStore`) → `bridge` → `graph`, with `vcard` for the
+//! mapping, `state` for persistence and `emulator` standing in for Graph in tests.
+
+pub mod bridge;
+pub mod config;
+pub mod dav;
+pub mod emulator;
+pub mod graph;
+pub mod server;
+pub mod state;
+pub mod vcard;

@@ -1,0 +1,34 @@
+//! The `cardbridge` command line: each subcommand lives beside the module it drives.
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "cardbridge",
+    version,
+    about = "CardDAV server for Outlook / Microsoft 365 contacts"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the Microsoft Graph emulator (tests, benchmarks, demos).
+    Emulator(cardbridge::emulator::cli::EmulatorArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    // One crypto provider for the TLS listener and the Graph client (crates.md §1).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Emulator(args) => cardbridge::emulator::cli::run(args).await,
+        }
+    })
+}

@@ -1,0 +1,3 @@
+//! HTTP(S) listener, authentication, limits, health (in progress).
+
+pub mod config;
