@@ -1,13 +1,16 @@
 //! In-memory [`KvStore`]: for tests and for a demo that needs no file.
 
-use super::{KvStore, StateError, Table, Write, WriteBatch};
+use super::{KvStore, Rows, StateError, Table, Write, WriteBatch};
 use std::collections::BTreeMap;
 use std::sync::RwLock;
+
+/// A row's address: its table and key.
+type TableKey = (Table, Vec<u8>);
 
 /// A [`KvStore`] held in memory; batches are atomic under one lock.
 #[derive(Default)]
 pub struct MemoryStore {
-    tables: RwLock<BTreeMap<(Table, Vec<u8>), Vec<u8>>>,
+    tables: RwLock<BTreeMap<TableKey, Vec<u8>>>,
 }
 
 impl MemoryStore {
@@ -26,11 +29,7 @@ impl KvStore for MemoryStore {
         Ok(t.get(&(table, key.to_vec())).cloned())
     }
 
-    fn scan_prefix(
-        &self,
-        table: Table,
-        prefix: &[u8],
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StateError> {
+    fn scan_prefix(&self, table: Table, prefix: &[u8]) -> Result<Rows, StateError> {
         let t = self.tables.read().map_err(|_| poisoned())?;
         Ok(t.range((table, prefix.to_vec())..)
             .take_while(|((tb, k), _)| *tb == table && k.starts_with(prefix))

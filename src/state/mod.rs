@@ -134,11 +134,7 @@ pub enum StateError {
 pub trait KvStore: Send + Sync + 'static {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, StateError>;
     /// All entries whose key starts with `prefix`, in key order.
-    fn scan_prefix(
-        &self,
-        table: Table,
-        prefix: &[u8],
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StateError>;
+    fn scan_prefix(&self, table: Table, prefix: &[u8]) -> Result<Rows, StateError>;
     /// Apply every write of the batch, or none of them.
     fn commit(&self, batch: WriteBatch) -> Result<(), StateError>;
 
@@ -153,6 +149,9 @@ pub trait KvStore: Send + Sync + 'static {
         self.commit(b)
     }
 }
+
+/// Key-value pairs returned by a prefix scan, in key order.
+pub type Rows = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Shared handle to a state store.
 pub type SharedStore = Arc<dyn KvStore>;

@@ -4,7 +4,7 @@
 //! Graph tokens. Each [`Table`] is a redb table `&[u8] → &[u8]`; a [`WriteBatch`] is one
 //! redb write transaction.
 
-use super::{KvStore, StateError, Table, Write, WriteBatch, prefix_end};
+use super::{KvStore, Rows, StateError, Table, Write, WriteBatch, prefix_end};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use std::path::Path;
 
@@ -78,11 +78,7 @@ impl KvStore for RedbStore {
         Ok(t.get(key).map_err(backend)?.map(|v| v.value().to_vec()))
     }
 
-    fn scan_prefix(
-        &self,
-        table: Table,
-        prefix: &[u8],
-    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StateError> {
+    fn scan_prefix(&self, table: Table, prefix: &[u8]) -> Result<Rows, StateError> {
         let tx = self.db.begin_read().map_err(backend)?;
         let t = tx.open_table(def(table)).map_err(backend)?;
         let mut out = Vec::new();
