@@ -175,7 +175,8 @@ fn lift_21_line(mut line: ContentLine) -> ContentLine {
             {
                 base64 = true;
             }
-        } else if p.name.eq_ignore_ascii_case("CHARSET") {
+        } else if p.name.eq_ignore_ascii_case("CHARSET") && qp {
+            // The decoded value is UTF-8 now.
         } else if p.name.eq_ignore_ascii_case("TYPE") {
             types.extend(p.values);
         } else {
@@ -191,7 +192,7 @@ fn lift_21_line(mut line: ContentLine) -> ContentLine {
     if !types.is_empty() {
         params.push(Param {
             name: "TYPE".into(),
-            values: vec![types.join(",")],
+            values: types,
         });
     }
     line.params = params;
@@ -285,7 +286,8 @@ fn map_lines(
                 return Err(VCardError::Photo("more than one inline PHOTO".to_owned()));
             }
             photo = Some(p);
-            m.lines[i].line.set_value(String::new());
+            let template = photo::stash_template(m.line(i));
+            m.lines[i].line.set_value(template);
             m.bind(i, Binding::Photo);
         }
     }

@@ -24,8 +24,7 @@ const SUPPORTED: &[(&str, &str)] = &[
 /// If `line` is a PHOTO carrying inline data, decode it (`Ok(None)` for URL photos).
 pub fn decode_inline(line: &ContentLine, max_bytes: usize) -> Result<Option<Photo>, VCardError> {
     let value = line.value.trim();
-    let (declared, payload) = if value.len() > 5 && value[..5].eq_ignore_ascii_case("data:") {
-        let rest = &value[5..];
+    let (declared, payload) = if let Some(rest) = after_data_scheme(value) {
         let comma = rest.find(',').ok_or_else(|| {
             VCardError::Photo("data: URI without a ',' before the data".to_owned())
         })?;
@@ -85,6 +84,14 @@ pub fn decode_inline(line: &ContentLine, max_bytes: usize) -> Result<Option<Phot
     }))
 }
 
+/// The part after a leading `data:` (any case), if the value is a data URI.
+fn after_data_scheme(value: &str) -> Option<&str> {
+    value
+        .get(..5)
+        .filter(|scheme| scheme.eq_ignore_ascii_case("data:"))
+        .map(|_| &value[5..])
+}
+
 fn is_base64_encoded(line: &ContentLine) -> bool {
     line.param_values("ENCODING")
         .any(|e| e.eq_ignore_ascii_case("b") || e.eq_ignore_ascii_case("base64"))
@@ -107,12 +114,61 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-/// The unfolded PHOTO line for `photo` in `version`, under `group` if the client used one.
-pub fn photo_line(photo: &Photo, version: VCardVersion, group: Option<&str>) -> String {
+/// What the stash keeps of an inline PHOTO line: its group and parameters, and for a
+/// `data:` URI the part before the data (`data:image/jpeg;base64,`), so the photo can be
+/// written back in the client's own form. Never the bytes.
+pub fn stash_template(line: &ContentLine) -> String {
+    let value = line.value.trim();
+    match (after_data_scheme(value), value.find(',')) {
+        (Some(_), Some(comma)) => value[..=comma].replace("\\,", ","),
+        _ => String::new(),
+    }
+}
+
+/// The media type a stashed template declares, lower-case (`None`: declares none).
+fn template_media(template: &ContentLine) -> Option<String> {
+    let value = template.value.trim();
+    if let Some(rest) = after_data_scheme(value) {
+        return rest.split([';', ',']).next().map(str::to_ascii_lowercase);
+    }
+    template
+        .param_values("TYPE")
+        .chain(template.param_values("MEDIATYPE"))
+        .next()
+        .map(|t| {
+            let t = t.to_ascii_lowercase();
+            if t.contains('/') {
+                t
+            } else {
+                format!("image/{t}")
+            }
+        })
+}
+
+/// The unfolded PHOTO line for `photo` in `version`. With a `template` (the client's
+/// stashed line, same version) whose declared type matches, the client's parameters and
+/// value form are kept; otherwise a fresh line under the template's group.
+pub fn photo_line(photo: &Photo, version: VCardVersion, template: Option<&ContentLine>) -> String {
     let media = photo.content_type.to_ascii_lowercase();
     let media = sniff(&photo.bytes).unwrap_or(media.as_str()).to_owned();
     let data = STANDARD.encode(&photo.bytes);
-    let prefix = group.map(|g| format!("{g}.")).unwrap_or_default();
+    if let Some(t) = template {
+        let declared = template_media(t);
+        let matches = declared
+            .as_deref()
+            .is_none_or(|d| d == media || (d == "image/jpg" && media == "image/jpeg"));
+        let data_uri = t.value.starts_with("data:");
+        let form_fits = data_uri || is_base64_encoded(t);
+        if matches && form_fits {
+            let mut line = t.clone();
+            line.set_value(format!("{}{data}", t.value));
+            return line.to_unfolded();
+        }
+    }
+    let prefix = template
+        .and_then(|t| t.group.as_deref())
+        .map(|g| format!("{g}."))
+        .unwrap_or_default();
     match version {
         VCardVersion::V3 => {
             let type_name = SUPPORTED
@@ -153,6 +209,12 @@ mod tests {
     }
 
     #[test]
+    fn multibyte_values_are_not_sliced_mid_character() {
+        assert_eq!(decode_inline(&line("PHOTO:日本語の写真"), 1000), Ok(None));
+        assert_eq!(stash_template(&line("PHOTO:dä")), "");
+    }
+
+    #[test]
     fn url_photo_is_not_inline() {
         assert_eq!(
             decode_inline(&line("PHOTO;VALUE=uri:https://example.com/a.jpg"), 1000),
@@ -186,10 +248,27 @@ mod tests {
         };
         let v3 = photo_line(&p, VCardVersion::V3, None);
         assert!(v3.starts_with("PHOTO;ENCODING=b;TYPE=JPEG:/9j/"));
-        let v4 = photo_line(&p, VCardVersion::V4, Some("item9"));
+        let group = ContentLine::new(Some("item9"), "PHOTO", Vec::new(), String::new());
+        let v4 = photo_line(&p, VCardVersion::V4, Some(&group));
         assert!(v4.starts_with("item9.PHOTO:data:image/jpeg;base64,/9j/"));
-        // Both read back to the same bytes.
-        for l in [v3, v4] {
+        // The client's own form is kept when the type matches.
+        let apple = line("PHOTO;BASE64:");
+        let kept = photo_line(&p, VCardVersion::V3, Some(&apple));
+        assert!(kept.starts_with("PHOTO;BASE64:/9j/"), "{kept}");
+        let mut tb = line("PHOTO;VALUE=uri:data:image/jpeg;base64,AAAA");
+        let template = stash_template(&tb);
+        tb.set_value(template);
+        let kept_uri = photo_line(&p, VCardVersion::V3, Some(&tb));
+        assert!(
+            kept_uri.starts_with("PHOTO;VALUE=uri:data:image/jpeg;base64,/9j/"),
+            "{kept_uri}"
+        );
+        let png = line("PHOTO;ENCODING=b;TYPE=PNG:");
+        assert!(
+            photo_line(&p, VCardVersion::V3, Some(&png)).starts_with("PHOTO;ENCODING=b;TYPE=JPEG:")
+        );
+        // All read back to the same bytes.
+        for l in [v3, v4, kept, kept_uri] {
             let back = decode_inline(&line(&l), 1000).unwrap().unwrap();
             assert_eq!(back, p);
         }

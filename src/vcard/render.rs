@@ -27,13 +27,13 @@ pub fn contact_to_card(contact: &Contact, photo: Option<&Photo>, target: VCardVe
     let lines = merge(contact, &mut stash, &changed);
 
     let mut body: Vec<String> = Vec::with_capacity(lines.len() + 4);
-    let mut photo_at: Option<(usize, Option<String>)> = None;
+    let mut photo_at: Option<(usize, ContentLine)> = None;
     for l in lines {
         match l {
             Merged::Line(line) => body.push(line.to_unfolded()),
-            Merged::Photo(group) => {
+            Merged::Photo(template) => {
                 if photo_at.is_none() {
-                    photo_at = Some((body.len(), group));
+                    photo_at = Some((body.len(), template));
                 }
             }
         }
@@ -43,8 +43,15 @@ pub fn contact_to_card(contact: &Contact, photo: Option<&Photo>, target: VCardVe
     }
 
     let photo_line = photo.map(|p| {
-        let group = photo_at.as_ref().and_then(|(_, g)| g.as_deref());
-        photo::photo_line(p, target, group)
+        let template = photo_at.as_ref().map(|(_, t)| t);
+        if stash.version == target {
+            photo::photo_line(p, target, template)
+        } else {
+            // Another version: only the group carries over.
+            let group = template
+                .map(|t| ContentLine::new(t.group.as_deref(), "PHOTO", Vec::new(), String::new()));
+            photo::photo_line(p, target, group.as_ref())
+        }
     });
     if stash.version != target {
         return version::convert(&body, stash.version, target, photo_line.as_deref());
@@ -101,8 +108,8 @@ fn is_changed(changed: &[bool; Field::ALL.len()], f: Field) -> bool {
 
 enum Merged {
     Line(ContentLine),
-    /// Where the photo goes, with the client's group.
-    Photo(Option<String>),
+    /// Where the photo goes, with the client's stashed PHOTO line (no data).
+    Photo(ContentLine),
 }
 
 fn merge(contact: &Contact, stash: &mut Stash, changed: &[bool; Field::ALL.len()]) -> Vec<Merged> {
@@ -112,7 +119,7 @@ fn merge(contact: &Contact, stash: &mut Stash, changed: &[bool; Field::ALL.len()
     for StashedLine { line, binding } in std::mem::take(&mut stash.lines) {
         match binding {
             None => out.push(Merged::Line(line)),
-            Some(Binding::Photo) => out.push(Merged::Photo(line.group.clone())),
+            Some(Binding::Photo) => out.push(Merged::Photo(line)),
             Some(b) => {
                 bound.push(b);
                 if b.fields().iter().any(|&f| is_changed(changed, f)) {
@@ -126,9 +133,26 @@ fn merge(contact: &Contact, stash: &mut Stash, changed: &[bool; Field::ALL.len()
         }
     }
     for new in additions(contact, &bound, changed, version) {
+        if new.is("BDAY") && replace_year_less_birthday(&mut out, &new) {
+            continue;
+        }
         insert_after_same_name(&mut out, new);
     }
     out
+}
+
+/// A full birthday set in Outlook replaces the client's year-less BDAY (which Graph
+/// could not hold) instead of making a second BDAY.
+fn replace_year_less_birthday(out: &mut [Merged], new: &ContentLine) -> bool {
+    let existing = out.iter_mut().find_map(|m| match m {
+        Merged::Line(l) if l.is("BDAY") => Some(l),
+        _ => None,
+    });
+    let Some(line) = existing else { return false };
+    line.params
+        .retain(|p| !p.name.eq_ignore_ascii_case("X-APPLE-OMIT-YEAR"));
+    line.set_value(new.value.clone());
+    true
 }
 
 /// Put a generated line after the last line with the same property name, else at the end.
@@ -410,9 +434,9 @@ fn additions(
 fn ensure_required(c: &Contact, body: &mut Vec<String>, version: VCardVersion) {
     let has = |body: &Vec<String>, name: &str| {
         body.iter().any(|l| {
-            l.len() > name.len()
-                && l[..name.len()].eq_ignore_ascii_case(name)
-                && matches!(l.as_bytes()[name.len()], b':' | b';')
+            l.get(..name.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(name))
+                && matches!(l.as_bytes().get(name.len()), Some(b':' | b';'))
         })
     };
     if !has(body, "FN") {

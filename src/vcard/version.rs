@@ -56,6 +56,27 @@ pub fn convert(
         }
     };
 
+    // calcard marks every non-ASCII 3.0 value `CHARSET=UTF-8`; drop what the client's
+    // lines did not have, so a conversion adds no parameters of its own.
+    let strip_charset = to == VCardVersion::V3
+        && !body.iter().any(|l| {
+            let params = &l[..l.find(':').unwrap_or(l.len())];
+            params.to_ascii_uppercase().contains("CHARSET=")
+        });
+    let lines: Vec<String> = if strip_charset {
+        lines
+            .into_iter()
+            .map(|l| {
+                if l.contains(";CHARSET=UTF-8") {
+                    strip_param_before_value(&l, ";CHARSET=UTF-8")
+                } else {
+                    l
+                }
+            })
+            .collect()
+    } else {
+        lines
+    };
     let mut out = String::with_capacity(converted.len() + photo_line.map_or(0, str::len) + 16);
     for line in &lines {
         if line.eq_ignore_ascii_case("END:VCARD")
@@ -66,6 +87,15 @@ pub fn convert(
         write_folded(&mut out, line);
     }
     out
+}
+
+/// Remove `param` from the parameter part of an unfolded line (never from its value).
+fn strip_param_before_value(line: &str, param: &str) -> String {
+    let value_start = line.find(':').unwrap_or(line.len());
+    match line[..value_start].find(param) {
+        Some(at) => format!("{}{}", &line[..at], &line[at + param.len()..]),
+        None => line.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -101,6 +131,19 @@ mod tests {
         );
         assert!(v3.contains("VERSION:3.0\r\n"), "{v3}");
         assert!(v3.contains("+1"));
+    }
+
+    #[test]
+    fn conversion_to_30_adds_no_charset() {
+        let v3 = convert(
+            &body(&["FN:Jürgen", "NOTE:Grüße; CHARSET=UTF-8 is text here"]),
+            VCardVersion::V4,
+            VCardVersion::V3,
+            None,
+        );
+        assert!(v3.contains("FN:Jürgen\r\n"), "{v3}");
+        assert!(!v3.contains(";CHARSET"), "{v3}");
+        assert!(v3.contains("CHARSET=UTF-8 is text here"), "{v3}");
     }
 
     #[test]
