@@ -440,3 +440,36 @@ fn snapshots_of_rendered_cards() {
         );
     }
 }
+
+#[test]
+fn a_large_note_is_taken_from_graph_not_kept_twice() {
+    let note = "Long note, with; punctuation. ".repeat(300);
+    let escaped = note.replace(',', "\\,").replace(';', "\\;");
+    let card = format!(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:big-1\r\nFN:Big Note\r\nNOTE;LANGUAGE=en:{escaped}\r\nX-KEEP:me\r\nEND:VCARD\r\n"
+    );
+    let parsed = parse(card.as_bytes());
+    assert_eq!(parsed.contact.personal_notes.as_deref(), Some(note.trim()));
+    let stash = parsed.contact.extended_property(STASH_PROPERTY_ID).unwrap();
+    assert!(
+        stash.len() < 1024,
+        "stash holds the note: {} bytes",
+        stash.len()
+    );
+    // Unchanged in Graph: the same line comes back (parameters kept).
+    let stored = through_graph(&parsed.contact);
+    let out = contact_to_card(&stored, None, VCardVersion::V3);
+    assert!(
+        body_lines(&out).contains(&format!("NOTE;LANGUAGE=en:{}", escaped.trim())),
+        "{out}"
+    );
+    // Edited in Outlook: Graph's text.
+    let mut edited = stored.clone();
+    edited.personal_notes = Some("short now".into());
+    let out = contact_to_card(&edited, None, VCardVersion::V3);
+    assert!(
+        body_lines(&out).contains(&"NOTE;LANGUAGE=en:short now".to_owned()),
+        "{out}"
+    );
+    assert!(body_lines(&out).contains(&"X-KEEP:me".to_owned()));
+}

@@ -18,6 +18,9 @@ use super::{
 };
 use crate::graph::model::{Contact, EmailAddress, SingleValueExtendedProperty};
 
+/// Bound text values longer than this are left out of the stash (taken from Graph).
+const ELIDE_VALUES_OVER: usize = 1024;
+
 /// Version as declared by the card (2.1 is lifted to 3.0 on read).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SourceVersion {
@@ -269,6 +272,7 @@ fn map_lines(
             .map(|line| StashedLine {
                 line,
                 binding: None,
+                elided: false,
             })
             .collect(),
     };
@@ -474,11 +478,22 @@ fn map_lines(
                 StashedLine {
                     line: ContentLine::new(None, "UID", Vec::new(), escape(&uid)),
                     binding: None,
+                    elided: false,
                 },
             );
             uid
         }
     };
+
+    // Large text values Graph holds in full are not kept twice (graph.md §5.1).
+    for l in &mut m.lines {
+        if matches!(l.binding, Some(Binding::Text(_) | Binding::Categories))
+            && l.line.value.len() > ELIDE_VALUES_OVER
+        {
+            l.line.set_value(String::new());
+            l.elided = true;
+        }
+    }
 
     let fingerprints = Field::ALL
         .iter()

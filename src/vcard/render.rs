@@ -84,6 +84,7 @@ fn clean_start(contact: &Contact, target: VCardVersion) -> Stash {
             .map(|uid| StashedLine {
                 line: ContentLine::new(None, "UID", Vec::new(), escape(&uid)),
                 binding: None,
+                elided: false,
             })
             .into_iter()
             .collect(),
@@ -116,13 +117,24 @@ fn merge(contact: &Contact, stash: &mut Stash, changed: &[bool; Field::ALL.len()
     let version = stash.version;
     let mut out: Vec<Merged> = Vec::with_capacity(stash.lines.len() + 8);
     let mut bound: Vec<Binding> = Vec::new();
-    for StashedLine { line, binding } in std::mem::take(&mut stash.lines) {
+    for StashedLine {
+        line,
+        binding,
+        elided,
+    } in std::mem::take(&mut stash.lines)
+    {
         match binding {
             None => out.push(Merged::Line(line)),
             Some(Binding::Photo) => out.push(Merged::Photo(line)),
             Some(b) => {
                 bound.push(b);
-                if b.fields().iter().any(|&f| is_changed(changed, f)) {
+                if elided {
+                    // The value was never stashed: Graph's is the only one.
+                    let all_changed = [true; Field::ALL.len()];
+                    if let Some(l) = rewrite(line, b, contact, &all_changed, version) {
+                        out.push(Merged::Line(l));
+                    }
+                } else if b.fields().iter().any(|&f| is_changed(changed, f)) {
                     if let Some(l) = rewrite(line, b, contact, changed, version) {
                         out.push(Merged::Line(l));
                     }

@@ -31,6 +31,9 @@ const MAGIC: &str = "cardbridge-stash 1";
 pub struct StashedLine {
     pub line: ContentLine,
     pub binding: Option<Binding>,
+    /// The value was too large to keep twice: the stash holds the line without it and
+    /// render always takes the value from Graph.
+    pub elided: bool,
 }
 
 /// The decoded stash.
@@ -67,7 +70,8 @@ impl Stash {
         }
         for (i, l) in self.lines.iter().enumerate() {
             if let Some(b) = &l.binding {
-                out.push_str(&format!("bind {i} {}\n", b.token()));
+                let elided = if l.elided { " elided" } else { "" };
+                out.push_str(&format!("bind {i} {}{elided}\n", b.token()));
             }
         }
         out.push_str("lines\n");
@@ -91,7 +95,7 @@ impl Stash {
             return None;
         }
         let mut stash = Stash::default();
-        let mut bindings: Vec<(usize, Binding)> = Vec::new();
+        let mut bindings: Vec<(usize, Binding, bool)> = Vec::new();
         for header in it.by_ref() {
             let header = header.trim_end_matches('\r');
             if header == "lines" {
@@ -108,9 +112,12 @@ impl Stash {
                         stash.fingerprints.push((f, fp));
                     }
                 }
-                (Some("bind"), Some(index), Some(token)) => {
+                (Some("bind"), Some(index), Some(rest)) => {
+                    let mut words = rest.split(' ');
+                    let token = words.next().unwrap_or("");
+                    let elided = words.any(|w| w == "elided");
                     if let (Ok(i), Some(b)) = (index.parse(), Binding::from_token(token)) {
-                        bindings.push((i, b));
+                        bindings.push((i, b, elided));
                     }
                 }
                 _ => {} // unknown header from a newer version: ignore
@@ -126,12 +133,14 @@ impl Stash {
                 stash.lines.push(StashedLine {
                     line,
                     binding: None,
+                    elided: false,
                 });
             }
         }
-        for (i, b) in bindings {
+        for (i, b, elided) in bindings {
             if let Some(l) = stash.lines.get_mut(i) {
                 l.binding = Some(b);
+                l.elided = elided;
             }
         }
         Some(stash)
@@ -152,7 +161,6 @@ pub fn fingerprint(canonical: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vcard::mapping::PhoneKind;
 
     fn sample() -> Stash {
         Stash {
@@ -162,14 +170,17 @@ mod tests {
                 StashedLine {
                     line: ContentLine::parse("item1.EMAIL;type=INTERNET:a@b.c").unwrap(),
                     binding: Some(Binding::Email(0)),
+                    elided: false,
                 },
                 StashedLine {
                     line: ContentLine::parse("X-FOO;X-P=\"1:2\":bar\\, baz").unwrap(),
                     binding: None,
+                    elided: false,
                 },
                 StashedLine {
-                    line: ContentLine::parse("TEL;TYPE=work:1").unwrap(),
-                    binding: Some(Binding::Phone(PhoneKind::Business, 0)),
+                    line: ContentLine::parse("NOTE:").unwrap(),
+                    binding: Some(Binding::Text(Field::PersonalNotes)),
+                    elided: true,
                 },
             ],
         }
