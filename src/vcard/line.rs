@@ -157,7 +157,9 @@ impl ContentLine {
     }
 
     /// TYPE values, lower-cased, including comma lists inside one value and 2.1 bare
-    /// parameters (`TEL;WORK;VOICE`).
+    /// parameters (`TEL;WORK;VOICE`). Spelled out for tests; the mapping uses
+    /// [`ContentLine::has_type`].
+    #[cfg(test)]
     pub fn types(&self) -> Vec<String> {
         let mut out = Vec::new();
         for p in &self.params {
@@ -176,9 +178,20 @@ impl ContentLine {
         out
     }
 
-    /// True when one of the TYPE values is any of `wanted` (lower-case).
+    /// True when one of the TYPE values is any of `wanted` (lower-case). Same values as
+    /// [`ContentLine::types`], compared in place without allocating.
     pub fn has_type(&self, wanted: &[&str]) -> bool {
-        self.types().iter().any(|t| wanted.contains(&t.as_str()))
+        let hit = |t: &str| {
+            let t = t.trim();
+            wanted.iter().any(|w| w.eq_ignore_ascii_case(t))
+        };
+        self.params.iter().any(|p| {
+            if p.name.eq_ignore_ascii_case("TYPE") {
+                p.values.iter().any(|v| v.split(',').any(hit))
+            } else {
+                p.values.is_empty() && hit(&p.name)
+            }
+        })
     }
 
     /// Preference rank: lower is preferred. `PREF=n` (4.0) or `TYPE=pref` (3.0) → n / 1;
@@ -200,6 +213,14 @@ impl ContentLine {
     pub fn set_value(&mut self, value: String) {
         self.value = value;
         self.raw = None;
+    }
+
+    /// Like [`ContentLine::to_unfolded`], without copying the received text.
+    pub fn into_unfolded(self) -> String {
+        match self.raw {
+            Some(raw) => raw,
+            None => self.to_unfolded(),
+        }
     }
 
     /// The unfolded text of the line (the received text when untouched).
@@ -334,6 +355,9 @@ mod tests {
     fn bare_21_params_count_as_types() {
         let l = ContentLine::parse("TEL;WORK;VOICE:+1 555").unwrap();
         assert_eq!(l.types(), vec!["work", "voice"]);
+        assert!(l.has_type(&["voice"]));
+        let l = ContentLine::parse("TEL;TYPE=\"Work, cell\":+1 555").unwrap();
+        assert!(l.has_type(&["cell"]) && l.has_type(&["work"]) && !l.has_type(&["home"]));
     }
 
     #[test]

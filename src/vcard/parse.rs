@@ -242,7 +242,7 @@ impl Mapper {
                     && !self.line(i).value.trim().is_empty()
             })
             .collect();
-        found.sort_by_key(|&i| (self.line(i).pref_rank(), i));
+        found.sort_by_cached_key(|&i| (self.line(i).pref_rank(), i));
         found
     }
 

@@ -30,7 +30,7 @@ pub fn contact_to_card(contact: &Contact, photo: Option<&Photo>, target: VCardVe
     let mut photo_at: Option<(usize, ContentLine)> = None;
     for l in lines {
         match l {
-            Merged::Line(line) => body.push(line.to_unfolded()),
+            Merged::Line(line) => body.push(line.into_unfolded()),
             Merged::Photo(template) => {
                 if photo_at.is_none() {
                     photo_at = Some((body.len(), template));
