@@ -74,7 +74,7 @@ impl Stash {
                 out.push_str(&format!("bind {i} {}{elided}\n", b.token()));
             }
         }
-        out.push_str("lines\n");
+        out.push_str(&format!("lines {}\n", self.lines.len()));
         for l in &self.lines {
             let text = l.line.to_unfolded();
             if text.contains(['\r', '\n']) {
@@ -96,9 +96,14 @@ impl Stash {
         }
         let mut stash = Stash::default();
         let mut bindings: Vec<(usize, Binding, bool)> = Vec::new();
+        let mut expected_lines: Option<usize> = None;
         for header in it.by_ref() {
             let header = header.trim_end_matches('\r');
             if header == "lines" {
+                break;
+            }
+            if let Some(count) = header.strip_prefix("lines ") {
+                expected_lines = Some(count.trim().parse().ok()?);
                 break;
             }
             let mut parts = header.splitn(3, ' ');
@@ -123,11 +128,13 @@ impl Stash {
                 _ => {} // unknown header from a newer version: ignore
             }
         }
+        let mut seen = 0;
         for raw in it {
             let raw = raw.trim_end_matches('\r');
             if raw.is_empty() {
                 continue;
             }
+            seen += 1;
             // A line that no longer parses is dropped rather than failing the render.
             if let Ok(line) = ContentLine::parse(raw) {
                 stash.lines.push(StashedLine {
@@ -136,6 +143,16 @@ impl Stash {
                     elided: false,
                 });
             }
+        }
+        // A stash cut short (a truncating read) is not trusted: rendering from Graph
+        // fields alone loses less than silently dropping the tail of the card.
+        if expected_lines.is_some_and(|n| n != seen || !text.ends_with('\n')) {
+            tracing::warn!(
+                expected = expected_lines,
+                seen,
+                "stash is truncated; ignoring it"
+            );
+            return None;
         }
         for (i, b, elided) in bindings {
             if let Some(l) = stash.lines.get_mut(i) {
@@ -192,6 +209,14 @@ mod tests {
         let text = s.encode();
         assert!(text.starts_with("cardbridge-stash 1\nversion 4.0\n"));
         assert_eq!(Stash::decode(&text), Some(s));
+    }
+
+    #[test]
+    fn a_truncated_stash_is_rejected() {
+        let text = sample().encode();
+        for cut in [1, 10] {
+            assert_eq!(Stash::decode(&text[..text.len() - cut]), None, "cut {cut}");
+        }
     }
 
     #[test]
