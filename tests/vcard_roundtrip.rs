@@ -473,3 +473,19 @@ fn a_large_note_is_taken_from_graph_not_kept_twice() {
     );
     assert!(body_lines(&out).contains(&"X-KEEP:me".to_owned()));
 }
+
+#[test]
+fn a_file_as_outlook_derives_is_not_an_edit_but_a_typed_one_is() {
+    let bytes = std::fs::read(fixture_dir().join("vdirsyncer-style-3.0.vcf")).unwrap();
+    let parsed = parse(&bytes);
+    let before = contact_to_card(&through_graph(&parsed.contact), None, VCardVersion::V3);
+    let mut c = through_graph(&parsed.contact);
+    c.file_as = Some("Daboo, Cyrus".into());
+    assert_eq!(contact_to_card(&c, None, VCardVersion::V3), before);
+    c.file_as = Some("The Cyrus".into());
+    let out = contact_to_card(&c, None, VCardVersion::V3);
+    assert!(
+        body_lines(&out).contains(&"X-MS-FILE-AS:The Cyrus".to_owned()),
+        "{out}"
+    );
+}

@@ -36,6 +36,7 @@ pub struct ContentLine {
 pub enum LineError {
     NoColon,
     EmptyName,
+    BadName,
     UnterminatedQuote,
 }
 
@@ -44,6 +45,9 @@ impl std::fmt::Display for LineError {
         f.write_str(match self {
             LineError::NoColon => "no ':' between property name and value",
             LineError::EmptyName => "empty property name",
+            LineError::BadName => {
+                "property or group name with characters other than letters, digits and '-'"
+            }
             LineError::UnterminatedQuote => "unterminated quoted parameter value",
         })
     }
@@ -76,6 +80,16 @@ impl ContentLine {
         };
         if name.trim().is_empty() {
             return Err(LineError::EmptyName);
+        }
+        // RFC 6350 §3.3: names and groups are 1*(ALPHA / DIGIT / "-"); "_" is tolerated
+        // because some exporters use it.
+        let is_token = |s: &str| {
+            !s.is_empty()
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if !is_token(name) || group.is_some_and(|g| !g.split('.').all(is_token)) {
+            return Err(LineError::BadName);
         }
         let mut params = Vec::new();
         let mut pos = name_end;
@@ -363,6 +377,9 @@ mod tests {
     #[test]
     fn rejects_line_without_colon() {
         assert_eq!(ContentLine::parse("NOTE hello"), Err(LineError::NoColon));
+        assert_eq!(ContentLine::parse("\\:,"), Err(LineError::BadName));
+        assert_eq!(ContentLine::parse("a b.NOTE:x"), Err(LineError::BadName));
+        assert!(ContentLine::parse("item1.X-AB_Label:x").is_ok());
         assert_eq!(
             ContentLine::parse("X;A=\"open:x"),
             Err(LineError::UnterminatedQuote)

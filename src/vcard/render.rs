@@ -95,9 +95,37 @@ fn clean_start(contact: &Contact, target: VCardVersion) -> Stash {
 fn changed_fields(contact: &Contact, stash: &Stash) -> [bool; Field::ALL.len()] {
     let mut changed = [false; Field::ALL.len()];
     for (slot, f) in changed.iter_mut().zip(Field::ALL) {
-        *slot = fingerprint(&f.canonical(contact)) != stash.fingerprint(f);
+        *slot = fingerprint(&f.canonical(contact)) != stash.fingerprint(f)
+            && !(f == Field::FileAs
+                && stash.fingerprint(f) == fingerprint("")
+                && is_automatic_file_as(contact));
     }
     changed
+}
+
+/// Outlook fills `fileAs` from the name by itself ("Doe, John", "John Doe", the company);
+/// a value it derived is not an edit, or every client card would grow an X-MS-FILE-AS.
+fn is_automatic_file_as(c: &Contact) -> bool {
+    let Some(file_as) = Field::FileAs.text(c).map(canonical_text) else {
+        return true;
+    };
+    let given = Field::GivenName.text(c).unwrap_or("").trim();
+    let surname = Field::Surname.text(c).unwrap_or("").trim();
+    let automatic = [
+        format!("{surname}, {given}"),
+        format!("{given} {surname}"),
+        surname.to_owned(),
+        given.to_owned(),
+        Field::DisplayName
+            .text(c)
+            .map(canonical_text)
+            .unwrap_or_default(),
+        Field::CompanyName
+            .text(c)
+            .map(canonical_text)
+            .unwrap_or_default(),
+    ];
+    automatic.iter().any(|a| a.trim() == file_as)
 }
 
 fn is_changed(changed: &[bool; Field::ALL.len()], f: Field) -> bool {

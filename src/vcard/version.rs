@@ -37,6 +37,8 @@ pub fn convert(
         Ok(card) if card.write_to(&mut converted, calcard_version(to)).is_ok() => {
             unfold(&converted)
                 .into_iter()
+                // Never serve a line our own parser would refuse.
+                .filter(|u| super::line::ContentLine::parse(&u.text).is_ok())
                 .map(|u| {
                     if to == VCardVersion::V4 && u.text.contains("base64\\,") {
                         u.text.replace("base64\\,", "base64,")
