@@ -17,6 +17,8 @@ struct Cli {
 enum Command {
     /// Run the Microsoft Graph emulator (tests, benchmarks, demos).
     Emulator(cardbridge::emulator::cli::EmulatorArgs),
+    /// Convert vCards ⇄ Graph contact JSON (stdin → stdout).
+    Convert(cardbridge::vcard::convert::ConvertArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -29,6 +31,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Emulator(args) => cardbridge::emulator::cli::run(args).await,
+            Command::Convert(args) => cardbridge::vcard::convert::run(args),
         }
     })
 }

@@ -1,7 +1,37 @@
 //! vCard 3.0 / 4.0 ⇄ Graph contact, without losing what the client wrote.
 //!
-//! STUB: the API agreed between `vcard` and `bridge`; the vCard work replaces the bodies.
-//! Keep the signatures stable (add items freely).
+//! Why: Graph holds only some of a vCard (3 emails, 2 + 2 + 1 phones, fixed address
+//! slots…; reference/graph.md §2, §8). Sync clients compare what they PUT with what they
+//! GET, so everything Graph cannot hold is kept in one extended property (the stash,
+//! graph.md §5.3) and merged back; a field edited in Outlook wins over the stash.
+//!
+//! Layout, one job per file:
+//! - `line.rs`: content lines (RFC 6350 §3.3), folding; byte-faithful.
+//! - `text.rs`: escaping and structured values (RFC 6350 §3.4).
+//! - `mapping.rs`: **the field table** (vCard property ⇄ Graph field, rule when full).
+//! - `parse.rs`: card → Graph fields + stash (PUT).
+//! - `render.rs`: Graph fields + stash → card (GET).
+//! - `stash.rs`: the stash text format and fingerprints.
+//! - `version.rs`: 3.0 ⇄ 4.0 through calcard; `photo.rs`: PHOTO ⇄ contact photo.
+//! - `negotiate.rs`: version to serve; `legacy.rs`: Outlook REST v2.0 / Live v5.0 JSON;
+//!   `convert.rs`: the `cardbridge convert` command.
+
+mod line;
+mod mapping;
+mod parse;
+mod photo;
+mod render;
+mod stash;
+mod text;
+mod version;
+
+pub mod convert;
+pub mod legacy;
+pub mod negotiate;
+
+pub use mapping::Field;
+pub use negotiate::negotiate_version;
+pub use parse::split_cards;
 
 use crate::graph::model::{Contact, Photo};
 
@@ -63,7 +93,15 @@ pub enum VCardError {
     TooLarge { max: usize },
     #[error("unsupported photo: {0}")]
     Photo(String),
+    /// The properties Graph cannot hold need more room than one extended property
+    /// should carry (reference/graph.md §5.1).
+    #[error("unmapped properties need more than {max} bytes")]
+    StashTooLarge { max: usize },
 }
+
+/// Largest stash written (graph.md §5.1: no documented cap; EWS list views truncate
+/// long values, so the bridge reads the stash with single-item GETs).
+pub const MAX_STASH_BYTES: usize = 64 * 1024;
 
 /// A client's card translated for Graph.
 #[derive(Debug, Clone)]
@@ -79,29 +117,58 @@ pub struct ParsedCard {
 }
 
 /// Parse a vCard 3.0 / 4.0 and map it to Graph fields + stash.
-pub fn card_to_contact(_bytes: &[u8], _limits: &Limits) -> Result<ParsedCard, VCardError> {
-    todo!()
+pub fn card_to_contact(bytes: &[u8], limits: &Limits) -> Result<ParsedCard, VCardError> {
+    parse::card_to_contact(bytes, limits)
 }
 
 /// Render a Graph contact (with its stash extended property if present) as a vCard.
-pub fn contact_to_card(
-    _contact: &Contact,
-    _photo: Option<&Photo>,
-    _version: VCardVersion,
-) -> String {
-    todo!()
+pub fn contact_to_card(contact: &Contact, photo: Option<&Photo>, version: VCardVersion) -> String {
+    render::contact_to_card(contact, photo, version)
 }
 
 /// Stable UID for a contact created in Outlook, derived from its immutable id.
-pub fn uid_for_graph_id(_id: &str) -> String {
-    todo!()
+pub fn uid_for_graph_id(id: &str) -> String {
+    uuid_from_digest(b"cardbridge graph id\0", id.as_bytes())
 }
 
-/// Pick the version to serve from an `Accept` header and / or an `address-data`
-/// `version` attribute; 3.0 by default.
-pub fn negotiate_version(
-    _accept: Option<&str>,
-    _address_data_version: Option<&str>,
-) -> VCardVersion {
-    todo!()
+/// UID given to a client's card that had none: derived from the card's bytes, so the
+/// same card always gets the same UID.
+pub(crate) fn uid_from_bytes(card: &[u8]) -> String {
+    uuid_from_digest(b"cardbridge card\0", card)
+}
+
+/// A UUID (RFC 9562 version 8, name-based with SHA-256) from a domain tag and a name.
+fn uuid_from_digest(domain: &[u8], name: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(domain)
+        .chain_update(name)
+        .finalize();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&digest[..16]);
+    b[6] = (b[6] & 0x0f) | 0x80;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uid_for_graph_id_is_stable_and_distinct() {
+        let a = uid_for_graph_id("AAMkAGI2TAAA=");
+        assert_eq!(a, uid_for_graph_id("AAMkAGI2TAAA="));
+        assert_ne!(a, uid_for_graph_id("AAMkAGI2TAAB="));
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "8");
+    }
 }
