@@ -37,9 +37,17 @@ pub const HAS_PICTURE_PROPERTY_ID: &str =
 /// Extended properties read with every contact.
 pub const EXPAND: [&str; 3] = [STASH_PROPERTY_ID, UID_PROPERTY_ID, HAS_PICTURE_PROPERTY_ID];
 
-/// Above this many contacts to (re)read, the list endpoint (1000 per request) is cheaper
-/// than `$batch` (20 per request).
-const LIST_THRESHOLD: usize = 200;
+/// Contacts per `$batch` request and per list page (graph.md §4.1, §6).
+const PER_BATCH: usize = 20;
+const PER_LIST_PAGE: usize = 1000;
+
+/// Whether reading `wanted` contacts of a folder of `folder_size` is cheaper with the
+/// list endpoint (whole folder, 1000 per request) than with `$batch` (20 per request).
+pub fn list_is_cheaper(wanted: usize, folder_size: usize) -> bool {
+    let batches = wanted.div_ceil(PER_BATCH);
+    let pages = folder_size.max(wanted).max(1).div_ceil(PER_LIST_PAGE);
+    pages < batches
+}
 
 /// Photos fetched at once (Graph allows 4 concurrent requests per mailbox; graph.md §7).
 const PHOTO_CONCURRENCY: usize = 4;
@@ -197,7 +205,8 @@ impl Bridge {
         if wanted.is_empty() {
             return Ok(changes);
         }
-        let fetched = self.read_contacts(m, folder_id, &wanted).await?;
+        let size = lock!(book.data.read())?.contacts.len();
+        let fetched = self.read_contacts(m, folder_id, &wanted, size).await?;
         let mut by_id: HashMap<String, Contact> = fetched
             .into_iter()
             .filter_map(|c| Some((c.id.clone()?, c)))
@@ -256,7 +265,9 @@ impl Bridge {
         let mut changes: Vec<Change> = gone.into_iter().map(Change::Remove).collect();
         if !wanted.is_empty() {
             let wanted_set: HashSet<&String> = wanted.iter().collect();
-            let fetched = self.read_contacts(m, folder_id, &wanted).await?;
+            let fetched = self
+                .read_contacts(m, folder_id, &wanted, present.len())
+                .await?;
             let recs: Vec<Contact> = fetched
                 .into_iter()
                 .filter(|c| c.id.as_ref().is_some_and(|id| wanted_set.contains(id)))
@@ -280,9 +291,10 @@ impl Bridge {
         m: &AccountMirror,
         folder_id: &str,
         ids: &[String],
+        folder_size: usize,
     ) -> StoreResult<Vec<Contact>> {
         let acct = &m.account;
-        if ids.len() <= LIST_THRESHOLD {
+        if !list_is_cheaper(ids.len(), folder_size) {
             return acct
                 .client
                 .get_contacts(&acct.mailbox, ids, &EXPAND)
@@ -389,5 +401,31 @@ impl Bridge {
             }
         }
         Ok(recs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_or_batch_by_request_count() {
+        assert!(!list_is_cheaper(1, 10_000));
+        assert!(!list_is_cheaper(20, 50));
+        assert!(list_is_cheaper(21, 50), "2 batches vs 1 page");
+        assert!(!list_is_cheaper(200, 10_000), "10 batches vs 10 pages");
+        assert!(list_is_cheaper(10_000, 10_000));
+    }
+
+    #[test]
+    fn photo_flag_from_hint_or_mapi_property() {
+        let mut c = Contact::default();
+        assert!(!has_photo(&c));
+        c.single_value_extended_properties
+            .push(crate::graph::model::SingleValueExtendedProperty {
+                id: HAS_PICTURE_PROPERTY_ID.into(),
+                value: Some("True".into()),
+            });
+        assert!(has_photo(&c));
     }
 }

@@ -33,6 +33,13 @@ use crate::vcard::{ParsedCard, UID_PROPERTY_ID, VCardError, VCardVersion};
 use bytes::Bytes;
 use std::sync::Arc;
 
+/// Mark a book stale so that the next read runs a delta round.
+fn invalidate(book: &Book) {
+    if let Ok(mut d) = book.data.write() {
+        d.refreshed = None;
+    }
+}
+
 /// The `If-Match` value Graph gets for a contact at `change_key` (graph.md §2.5).
 fn graph_etag(change_key: &str) -> String {
     format!("W/\"{change_key}\"")
@@ -191,6 +198,11 @@ impl Bridge {
                     Err(GraphError::NotFound { .. }) => {
                         // Deleted in Outlook meanwhile.
                         self.commit_remove(m, book, &id)?;
+                        return Err(StoreError::PreconditionFailed);
+                    }
+                    Err(GraphError::PreconditionFailed) => {
+                        // Changed in Outlook meanwhile: the next read refreshes.
+                        invalidate(book);
                         return Err(StoreError::PreconditionFailed);
                     }
                     Err(err) => return Err(from_graph(err)),
@@ -408,6 +420,9 @@ impl Bridge {
         {
             Ok(()) | Err(GraphError::NotFound { .. }) => {}
             Err(err) => {
+                if err == GraphError::PreconditionFailed {
+                    invalidate(&book);
+                }
                 let err = from_graph(err);
                 if matches!(
                     err,
