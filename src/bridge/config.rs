@@ -18,7 +18,7 @@ pub struct BridgeConfig {
     #[serde(default = "default_page_size")]
     pub delta_page_size: u32,
     /// Journal revisions kept per address book; a sync token older than that is
-    /// answered with `valid-sync-token` (the client then does a full sync).
+    /// answered with `valid-sync-token` (the client then does a full sync); 0 keeps all.
     #[serde(default = "default_retention")]
     pub journal_retention: u64,
     /// Background delta polling of every loaded account; 0 = off (reads refresh lazily).

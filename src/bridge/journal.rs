@@ -48,10 +48,13 @@ impl Journal {
         self.rev
     }
 
-    /// Drop entries beyond `retention` revisions; returns the pruned revisions (to delete
-    /// from the store in the same batch).
+    /// Drop entries beyond `retention` revisions (0: keep everything); returns the pruned
+    /// revisions (to delete from the store in the same batch).
     pub fn prune(&mut self, retention: u64) -> Vec<u64> {
-        let new_floor = self.rev.saturating_sub(retention.max(1));
+        if retention == 0 {
+            return Vec::new();
+        }
+        let new_floor = self.rev.saturating_sub(retention);
         if new_floor <= self.floor {
             return Vec::new();
         }
@@ -215,6 +218,8 @@ mod tests {
             .unwrap();
         assert_eq!(s.names, ["n6", "n7", "n8", "n9"], "revisions 8..=11");
         assert!(j.prune(4).is_empty(), "nothing more to prune");
+        j.push("n10", false);
+        assert!(j.prune(0).is_empty(), "0 keeps everything");
     }
 
     #[test]
