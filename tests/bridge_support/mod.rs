@@ -30,12 +30,12 @@ pub fn client(emu: &EmulatorHandle, max_attempts: u32) -> GraphClient {
         max_retry_wait: std::time::Duration::from_millis(200),
         ..Default::default()
     };
+    let _ = rustls::crypto::ring::default_provider().install_default();
     GraphClient::new(
         options,
-        Arc::new(cardbridge::graph::tokens::StaticToken::new(
-            emu.default_token(),
-        )),
+        Arc::new(cardbridge::graph::StaticToken::new(emu.default_token())),
     )
+    .expect("graph client")
 }
 
 pub fn config(freshness_secs: u64) -> BridgeConfig {
