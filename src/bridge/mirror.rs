@@ -111,7 +111,8 @@ pub enum Change {
 /// Bookkeeping that goes with a change set.
 #[derive(Debug, Clone, Default)]
 pub struct PlanOptions {
-    /// Journal each change (false for the initial load, which resets the floor instead).
+    /// Journal each change (false for the initial load, which resets the floor instead
+    /// when it loaded anything).
     pub journal: bool,
     pub retention: u64,
     /// `Some(link)`: replace the stored delta link.
@@ -307,7 +308,9 @@ impl BookData {
             for rev in sim.prune(options.retention) {
                 batch.delete(Table::Journal, journal_key(acct, book, rev));
             }
-        } else {
+        } else if changes > 0 {
+            // A load without journaling invalidates earlier tokens; an empty load (a book
+            // just created by MKCOL) keeps them.
             batch.delete_prefix(Table::Journal, records::book_prefix(acct, book));
             sim.reset_floor();
         }
@@ -361,7 +364,7 @@ impl BookData {
         }
         if plan.options.journal {
             self.journal.prune(plan.options.retention);
-        } else {
+        } else if plan.changes > 0 {
             self.journal.reset_floor();
         }
         if let Some(l) = plan.options.delta_link {
@@ -429,6 +432,13 @@ mod tests {
         assert_eq!(d.journal.rev, 1);
         assert_eq!(d.journal.floor, 1);
         assert!(d.journal.entries.is_empty());
+        let mut empty = BookData::default();
+        run(&store, &mut empty, vec![], false);
+        assert_eq!(
+            (empty.journal.rev, empty.journal.floor),
+            (0, 0),
+            "empty load keeps rev 0 valid"
+        );
         let derived = name_for_graph_id("1", 0);
         assert_eq!(d.by_name(&derived).unwrap().rec.id(), "1");
         assert_eq!(d.by_name("client.vcf").unwrap().rec.id(), "2");
