@@ -1231,3 +1231,113 @@ async fn admin_api_seeds_edits_and_counts_requests() {
     assert_eq!(stats["by_status"]["404"], 1);
     e.shutdown().await;
 }
+
+#[tokio::test]
+async fn folder_delta_reports_the_tree_renames_and_removals() {
+    let (e, c, t) = default_emu().await;
+    let u = e.default_user();
+    let work = e.create_folder(&u, None, "Work");
+    let clients = e.create_folder(&u, Some(&work), "Clients");
+    let g = e.graph_url();
+    let (items, link, _) =
+        delta_round(&c, &t, &format!("{g}/me/contactFolders/delta"), 50, false).await;
+    let names: Vec<&str> = items
+        .iter()
+        .map(|f| f["displayName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["Work", "Clients"],
+        "whole tree, default folder excluded"
+    );
+    assert_eq!(items[0]["@odata.type"], "#microsoft.graph.contactFolder");
+
+    let (s, _, _) = call(
+        &c,
+        &t,
+        Method::PATCH,
+        &format!("{g}/me/contactFolders/{}", enc(&work)),
+        Some(json!({"displayName":"Job"})),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, _, _) = call(
+        &c,
+        &t,
+        Method::DELETE,
+        &format!("{g}/me/contactFolders/{}", enc(&clients)),
+        None,
+        &[],
+    )
+    .await;
+    assert_eq!(s, 204);
+    let (changes, _, _) = delta_round(&c, &t, &link, 50, false).await;
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(changes[0]["displayName"], "Job");
+    assert_eq!(changes[1]["id"], clients.as_str());
+    assert!(changes[1].get("@removed").is_some());
+    e.shutdown().await;
+}
+
+#[tokio::test]
+async fn beta_alias_open_extensions_if_match_switch_and_2026_email_slots() {
+    let (e, c, t) = default_emu().await;
+    let u = e.default_user();
+    let id = e.outlook_create(
+        &u,
+        &e.default_folder_id(&u),
+        json!({"givenName":"Ext","emailAddresses":[{"address":"a@x"},{"address":"b@x"}]}),
+    );
+    let beta = format!("{}/beta/me/contacts/{}", e.base_url(), enc(&id));
+    let (s, v) = get(&c, &t, &beta).await;
+    assert_eq!(s, 200);
+    assert!(v.get("primaryEmailAddress").is_none());
+
+    let (s, _, ext) = call(
+        &c,
+        &t,
+        Method::POST,
+        &format!("{beta}/extensions"),
+        Some(json!({"@odata.type":"microsoft.graph.openTypeExtension","extensionName":"com.example.bridge","rev":"1"})),
+        &[],
+    )
+    .await;
+    assert_eq!(s, 201);
+    assert_eq!(
+        ext["id"],
+        "Microsoft.OutlookServices.OpenTypeExtension.com.example.bridge"
+    );
+    let (s, got) = get(&c, &t, &format!("{beta}/extensions/com.example.bridge")).await;
+    assert_eq!(s, 200);
+    assert_eq!(got["rev"], "1");
+    let (_, expanded) = get(
+        &c,
+        &t,
+        &format!(
+            "{beta}?$expand={}",
+            enc("extensions($filter=id eq 'Microsoft.OutlookServices.OpenTypeExtension.com.example.bridge')")
+        ),
+    )
+    .await;
+    assert_eq!(expanded["extensions"][0]["rev"], "1");
+
+    let mut settings = e.settings();
+    settings.enforce_if_match = false;
+    settings.schema_2026 = true;
+    e.set_settings(settings);
+    let (s, _, patched) = call(
+        &c,
+        &t,
+        Method::PATCH,
+        &format!("{}/me/contacts/{}", e.graph_url(), enc(&id)),
+        Some(json!({"jobTitle":"ignored etag"})),
+        &[("if-match", "W/\"stale\"")],
+    )
+    .await;
+    assert_eq!(s, 200, "If-Match not enforced when switched off");
+    assert_eq!(patched["primaryEmailAddress"]["address"], "a@x");
+    assert_eq!(patched["secondaryEmailAddress"]["address"], "b@x");
+    assert_eq!(patched["tertiaryEmailAddress"], Value::Null);
+    e.shutdown().await;
+}

@@ -713,6 +713,28 @@ mod tests {
     }
 
     #[test]
+    fn polling_faster_than_half_the_interval_is_slow_down() {
+        let o = OAuth::new(Duration::from_secs(60), 30);
+        let r = json_of(&post(&o, "devicecode", "client_id=app"));
+        let dc = r["device_code"].as_str().unwrap().to_owned();
+        let form = format!(
+            "grant_type=urn:ietf:params:oauth:grant-type:device_code&client_id=app&device_code={dc}"
+        );
+        assert_eq!(
+            json_of(&post(&o, "token", &form))["error"],
+            "authorization_pending"
+        );
+        assert_eq!(json_of(&post(&o, "token", &form))["error"], "slow_down");
+        assert!(o.decline_device(r["user_code"].as_str().unwrap()));
+        assert_eq!(
+            json_of(&post(&o, "token", &form))["error"],
+            "authorization_declined"
+        );
+        let other = json_of(&post(&o, "token", "grant_type=password&client_id=app"));
+        assert_eq!(other["error"], "unsupported_grant_type");
+    }
+
+    #[test]
     fn unknown_and_missing_tokens_are_401() {
         let o = OAuth::new(Duration::from_secs(60), 5);
         assert_eq!(

@@ -114,6 +114,7 @@ const TITLES: &[&str] = &[
     "Consultant",
 ];
 const DEPARTMENTS: &[&str] = &["R&D", "Finance", "Sales", "Operations", "Legal", "Support"];
+/// City, state, country, postcode; `STREETS[i]` is a street of `CITIES[i]`.
 const CITIES: &[(&str, &str, &str, &str)] = &[
     ("Seattle", "WA", "United States", "98121"),
     ("Berlin", "", "Germany", "10115"),
@@ -252,10 +253,11 @@ fn sample_contact(rng: &mut SplitMix, i: usize, serial: usize) -> Value {
         );
     }
     if features % 3 == 0 {
-        let (city, state, country, zip) = *rng.pick(CITIES);
+        let ci = rng.below(CITIES.len());
+        let (city, state, country, zip) = CITIES[ci];
         o.insert(
             "homeAddress".into(),
-            json!({"street": format!("{} {}", 1 + rng.below(200), rng.pick(STREETS)), "city": city, "state": state, "countryOrRegion": country, "postalCode": zip}),
+            json!({"street": format!("{} {}", 1 + rng.below(200), STREETS[ci]), "city": city, "state": state, "countryOrRegion": country, "postalCode": zip}),
         );
         o.insert(
             "homePhones".into(),
@@ -263,10 +265,11 @@ fn sample_contact(rng: &mut SplitMix, i: usize, serial: usize) -> Value {
         );
     }
     if features % 4 == 1 {
-        let (city, state, country, zip) = *rng.pick(CITIES);
+        let ci = rng.below(CITIES.len());
+        let (city, state, country, zip) = CITIES[ci];
         o.insert(
             "businessAddress".into(),
-            json!({"street": format!("{} {}\nSuite {}", 1 + rng.below(900), rng.pick(STREETS), 100 + rng.below(400)), "city": city, "state": state, "countryOrRegion": country, "postalCode": zip}),
+            json!({"street": format!("{} {}\nSuite {}", 1 + rng.below(900), STREETS[ci], 100 + rng.below(400)), "city": city, "state": state, "countryOrRegion": country, "postalCode": zip}),
         );
         o.insert(
             "businessHomePage".into(),
