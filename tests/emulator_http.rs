@@ -1341,3 +1341,35 @@ async fn beta_alias_open_extensions_if_match_switch_and_2026_email_slots() {
     assert_eq!(patched["tertiaryEmailAddress"], Value::Null);
     e.shutdown().await;
 }
+
+#[tokio::test]
+async fn parallel_batch_overflow_can_be_throttled_per_sub_request() {
+    let (e, c, t) = default_emu().await;
+    let mut s = e.settings();
+    s.batch_overflow_throttled = true;
+    e.set_settings(s);
+    let reqs: Vec<Value> = (0..6)
+        .map(|i| json!({"id": i.to_string(), "method":"GET","url":"/me/contactFolders"}))
+        .collect();
+    let (status, _, v) = call(
+        &c,
+        &t,
+        Method::POST,
+        &format!("{}/$batch", e.graph_url()),
+        Some(json!({ "requests": reqs })),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 200);
+    let statuses: Vec<u64> = v["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, vec![200, 200, 200, 200, 429, 429]);
+    let throttled = &v["responses"][4];
+    assert_eq!(throttled["headers"]["retry-after"], "1");
+    assert_eq!(throttled["body"]["error"]["code"], "ApplicationThrottled");
+    e.shutdown().await;
+}

@@ -9,7 +9,7 @@
 //! | `POST /_emulator/seed-json` | seed document (see `seed`) → `{}` |
 //! | `GET /_emulator/stats`, `POST /_emulator/stats/reset` | → `Stats` |
 //! | `GET / POST / DELETE /_emulator/faults` | `Fault` or `[Fault]` → list |
-//! | `GET / POST /_emulator/settings` | partial settings (`throttle`, `concurrency`, `window_requests`, `window_secs`, `enforce_if_match`, `personal`, `schema_2026`, `default_page_size`, `max_top`, `delta_default_page_size`, `delta_max_page_size`, `photo_bumps_change_key`) → all settings |
+//! | `GET / POST /_emulator/settings` | partial settings (`throttle`, `concurrency`, `window_requests`, `window_secs`, `enforce_if_match`, `personal`, `schema_2026`, `default_page_size`, `max_top`, `delta_default_page_size`, `delta_max_page_size`, `photo_bumps_change_key`, `batch_overflow_throttled`) → all settings |
 //! | `POST /_emulator/users` | `{upn}` → `{id}` |
 //! | `POST /_emulator/users/{u}/token` | → `{access_token}` |
 //! | `GET /_emulator/users/{u}/folders` | → `[ContactFolder]` (default first) |

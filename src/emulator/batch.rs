@@ -138,16 +138,31 @@ pub async fn handle(shared: &Shared, outer: &GraphRequest) -> Reply {
         .find(|s| !s.is_empty())
         .unwrap_or("v1.0")
         .to_owned();
+    let parallel = items.iter().all(|it| it.depends_on.is_empty());
+    let overflow_at = {
+        let limits = shared.throttle.limits();
+        let on = shared.world().settings.batch_overflow_throttled;
+        (on && parallel && limits.enabled).then_some(limits.concurrency as usize)
+    };
     let mut status_of: HashMap<String, u16> = HashMap::new();
     let mut responses = Vec::with_capacity(items.len());
-    for i in order {
+    for (n, i) in order.into_iter().enumerate() {
         let it = &items[i];
         let failed_dep = it.depends_on.iter().any(|d| {
             status_of
                 .get(&d.to_ascii_lowercase())
                 .is_some_and(|s| *s >= 400)
         });
-        let reply = if failed_dep {
+        let reply = if overflow_at.is_some_and(|max| n >= max) {
+            let r = Reply::error(GraphErr::throttled(
+                "Application is over its MailboxConcurrency limit.",
+                1,
+            ));
+            shared
+                .stats
+                .record_sub(&it.method.to_ascii_uppercase(), "throttled", 429);
+            r
+        } else if failed_dep {
             Reply::error(GraphErr::new(
                 424,
                 "FailedDependency",

@@ -34,6 +34,10 @@ pub struct Settings {
     pub delta_max_page_size: usize,
     /// A photo PUT changes the contact's changeKey (open question §14.2; default yes).
     pub photo_bumps_change_key: bool,
+    /// In a parallel `$batch` (no `dependsOn`), sub-requests past the throttle's
+    /// concurrency get 429, as 20-request batches commonly do against Outlook (§6);
+    /// off by default so batches are deterministic.
+    pub batch_overflow_throttled: bool,
 }
 
 impl Default for Settings {
@@ -47,6 +51,7 @@ impl Default for Settings {
             delta_default_page_size: 100,
             delta_max_page_size: 1000,
             photo_bumps_change_key: true,
+            batch_overflow_throttled: false,
         }
     }
 }
