@@ -258,8 +258,8 @@ async fn child_folders_are_books_with_their_own_members() {
     let emu = emulator().await;
     let u = user(&emu);
     let root = emu.default_folder_id(&u);
-    let work = emu.create_folder(&u, &root, "Work");
-    let deep = emu.create_folder(&u, &work, "Clients");
+    let work = emu.create_folder(&u, Some(&root), "Work");
+    let deep = emu.create_folder(&u, Some(&work), "Clients");
     emu.outlook_create(&u, &work, json!({"givenName": "Walter", "surname": "Work"}));
     emu.outlook_create(
         &u,
