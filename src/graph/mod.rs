@@ -15,6 +15,7 @@ pub mod error;
 pub mod model;
 pub mod oauth;
 mod paths;
+pub mod token_store;
 pub mod tokens;
 pub mod transport;
 
