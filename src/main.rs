@@ -19,6 +19,8 @@ enum Command {
     Emulator(cardbridge::emulator::cli::EmulatorArgs),
     /// Convert vCards ⇄ Graph contact JSON (stdin → stdout).
     Convert(cardbridge::vcard::convert::ConvertArgs),
+    /// Probe a running server's /healthz (exit 0 when healthy).
+    Healthcheck(cardbridge::healthcheck::HealthcheckArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -32,6 +34,7 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Emulator(args) => cardbridge::emulator::cli::run(args).await,
             Command::Convert(args) => cardbridge::vcard::convert::run(args),
+            Command::Healthcheck(args) => cardbridge::healthcheck::run(args).await,
         }
     })
 }
