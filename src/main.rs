@@ -21,6 +21,10 @@ enum Command {
     Convert(cardbridge::vcard::convert::ConvertArgs),
     /// Probe a running server's /healthz (exit 0 when healthy).
     Healthcheck(cardbridge::healthcheck::HealthcheckArgs),
+    /// Sign in to Microsoft 365 / Outlook.com (device code) and store the token.
+    Login(cardbridge::graph::cli::LoginArgs),
+    /// Check the configuration, the stored sign-in and Graph reachability.
+    Check(cardbridge::graph::cli::CheckArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -35,6 +39,8 @@ fn main() -> anyhow::Result<()> {
             Command::Emulator(args) => cardbridge::emulator::cli::run(args).await,
             Command::Convert(args) => cardbridge::vcard::convert::run(args),
             Command::Healthcheck(args) => cardbridge::healthcheck::run(args).await,
+            Command::Login(args) => cardbridge::graph::cli::login(args).await,
+            Command::Check(args) => cardbridge::graph::cli::check(args).await,
         }
     })
 }

@@ -8,6 +8,7 @@
 //! - [`cli`]: `cardbridge login` and `cardbridge check`.
 
 mod batch;
+pub mod cli;
 pub mod client;
 pub mod config;
 mod envelope;
@@ -15,6 +16,7 @@ pub mod error;
 pub mod model;
 pub mod oauth;
 mod paths;
+pub mod setup;
 pub mod token_store;
 pub mod tokens;
 pub mod transport;
