@@ -29,8 +29,10 @@ const SEGMENT: &AsciiSet = &CONTROLS
     .add(b'}')
     .add(b'+');
 
-/// Characters encoded inside a query value: the segment set plus the query delimiters.
-const QUERY_VALUE: &AsciiSet = &SEGMENT.add(b'&').add(b'=').add(b';');
+/// Characters encoded inside a query value: the segment set plus the pair delimiter
+/// `&` (`=` stays readable, as in Graph's own `$expand=…($filter=…)` examples: servers
+/// split a pair at its first `=`).
+const QUERY_VALUE: &AsciiSet = &SEGMENT.add(b'&');
 
 /// One percent-encoded path segment.
 pub fn segment(id: &str) -> String {
@@ -125,7 +127,7 @@ mod tests {
             "me/contacts".into(),
             &[("$top", "1000".into()), ("$filter", "a eq 'x&y=z'".into())],
         );
-        assert_eq!(url, "me/contacts?$top=1000&$filter=a%20eq%20'x%26y%3Dz'");
+        assert_eq!(url, "me/contacts?$top=1000&$filter=a%20eq%20'x%26y=z'");
         assert_eq!(
             with_query("x?a=1".into(), &[("b", "2".into())]),
             "x?a=1&b=2"
