@@ -157,3 +157,21 @@ mod tests {
         assert!(c.validate().is_ok());
     }
 }
+
+#[cfg(test)]
+mod example_tests {
+    #[test]
+    fn shipped_examples_parse_and_validate() {
+        for text in [
+            include_str!("../../examples/personal.toml"),
+            include_str!("../../examples/organisation.toml"),
+        ] {
+            let mut cfg = crate::config::Config::parse(text).unwrap();
+            cfg.graph.client_secret = cfg
+                .graph
+                .client_secret
+                .or_else(|| (!cfg.graph.mailboxes.is_empty()).then(|| "s".to_owned().into()));
+            cfg.graph.validate().unwrap();
+        }
+    }
+}
