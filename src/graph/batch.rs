@@ -77,7 +77,9 @@ pub(crate) async fn get_batch(
     let mut pending: Vec<usize> = (0..urls.len()).collect();
     let mut waited = Duration::ZERO;
     let mut last_hint = None;
+    let mut round = 0u32;
     while !pending.is_empty() {
+        round += 1;
         let body = BatchBody {
             requests: pending
                 .iter()
@@ -106,7 +108,7 @@ pub(crate) async fn get_batch(
                 transport.counters.throttled();
                 let hint = a.retry_after();
                 last_hint = hint.or(last_hint);
-                wait = wait.max(hint.unwrap_or(transport.opts.initial_backoff));
+                wait = wait.max(hint.unwrap_or_else(|| transport.backoff(round)));
                 throttled.push(i);
                 answers[i] = Some(a);
             } else {

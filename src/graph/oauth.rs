@@ -153,6 +153,7 @@ impl OAuthClient {
         client_id: &str,
         graph_root: &str,
     ) -> Result<Self, GraphError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(60))

@@ -81,11 +81,14 @@ pub async fn client_from_config(
                 "no Graph sign-in stored for account {account:?}: run `cardbridge login --account {account}`"
             );
         };
-        Arc::new(DelegatedTokens::from_refresh_token(
-            oauth,
-            stored.refresh_token,
-            Some(token_store.sink(account)),
-        ))
+        Arc::new(
+            DelegatedTokens::from_refresh_token(
+                oauth,
+                stored.refresh_token,
+                Some(token_store.sink(account)),
+            )
+            .with_label(account),
+        )
     };
     GraphClient::new(client_options(g), tokens).context("building the Graph client")
 }

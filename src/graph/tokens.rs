@@ -86,6 +86,8 @@ struct DelegatedState {
 
 /// Delegated tokens with refresh and rotation (see the module docs).
 pub struct DelegatedTokens {
+    /// Names the account in log lines (never a token).
+    label: String,
     oauth: OAuthClient,
     state: Mutex<DelegatedState>,
     refresh_lock: tokio::sync::Mutex<()>,
@@ -106,6 +108,7 @@ impl DelegatedTokens {
                 reason: "the sign-in returned no refresh token (is offline_access granted?)".into(),
             })?;
         Ok(Self {
+            label: String::new(),
             oauth,
             state: Mutex::new(DelegatedState {
                 access: Some(Cached::from_set(tokens)),
@@ -124,6 +127,7 @@ impl DelegatedTokens {
         sink: Option<Arc<dyn TokenSink>>,
     ) -> Self {
         Self {
+            label: String::new(),
             oauth,
             state: Mutex::new(DelegatedState {
                 access: None,
@@ -133,6 +137,12 @@ impl DelegatedTokens {
             refresh_lock: tokio::sync::Mutex::new(()),
             sink,
         }
+    }
+
+    /// Name the account in log lines.
+    pub fn with_label(mut self, account: &str) -> Self {
+        self.label = account.to_owned();
+        self
     }
 
     /// Install tokens from a new sign-in (clears a "sign-in required" state).
@@ -185,6 +195,7 @@ impl DelegatedTokens {
             .clone();
         match self.oauth.refresh(&refresh).await {
             Ok(set) => {
+                tracing::debug!(account = %self.label, "access token refreshed");
                 let access = set.access_token.clone();
                 if let Ok(mut s) = self.state.lock() {
                     s.access = Some(Cached::from_set(&set));
@@ -195,12 +206,12 @@ impl DelegatedTokens {
                 if let Some(sink) = &self.sink
                     && let Err(e) = sink.save(&set)
                 {
-                    tracing::error!(error = %e, "could not persist the rotated refresh token");
+                    tracing::error!(account = %self.label, error = %e, "could not persist the rotated refresh token");
                 }
                 Ok(access)
             }
             Err(e @ GraphError::SignInRequired { .. }) => {
-                tracing::warn!(error = %e, "refresh token refused; sign-in required");
+                tracing::warn!(account = %self.label, error = %e, "refresh token refused; sign-in required");
                 if let Ok(mut s) = self.state.lock() {
                     s.sign_in_required = Some(e.clone());
                     s.access = None;

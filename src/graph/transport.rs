@@ -255,7 +255,7 @@ impl Transport {
             .clone()
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let factor = 1u32 << attempt.saturating_sub(1).min(10);
         (self.opts.initial_backoff * factor).min(Duration::from_secs(60))
     }
