@@ -380,6 +380,13 @@ async fn batch_items_throttled_are_sent_again_and_missing_ones_skipped() {
         })
         .collect();
     assert!(seen.iter().all(|r| r.uri == "/v1.0/$batch"));
+    for r in &seen {
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        for item in v["requests"].as_array().unwrap() {
+            assert_eq!(item["method"], "GET");
+            assert_eq!(item["headers"]["Prefer"], "IdType=\"ImmutableId\"");
+        }
+    }
     let mut sorted = sizes.clone();
     sorted.sort();
     assert_eq!(sorted, [1, 5, 20], "20 + 5, then the throttled item alone");

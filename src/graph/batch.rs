@@ -4,7 +4,8 @@
 //! sub-requests answered 429 / 503 / 504 are sent again in a new batch after the
 //! largest `Retry-After` seen, within the client's retry budget; whatever is still
 //! throttled then fails the call with [`GraphError::Throttled`]. Only GETs are batched
-//! here, so the batch POST itself is safe to retry.
+//! here, so the batch POST itself is safe to retry. Sub-requests do not inherit the
+//! outer request's headers, so each carries its own `Prefer: IdType="ImmutableId"`.
 
 use super::envelope;
 use super::error::GraphError;
@@ -13,6 +14,9 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::time::Duration;
+
+/// Immutable ids in every sub-request (reference/graph.md §1.2, IMM).
+const IMMUTABLE_IDS: &str = "IdType=\"ImmutableId\"";
 
 /// Graph's limit on requests per batch.
 pub const MAX_BATCH: usize = 20;
@@ -27,6 +31,7 @@ struct BatchItem<'a> {
     id: String,
     method: &'static str,
     url: &'a str,
+    headers: HashMap<&'static str, &'static str>,
 }
 
 #[derive(Deserialize)]
@@ -87,6 +92,7 @@ pub(crate) async fn get_batch(
                     id: (i + 1).to_string(),
                     method: "GET",
                     url: &urls[i],
+                    headers: HashMap::from([("Prefer", IMMUTABLE_IDS)]),
                 })
                 .collect(),
         };
