@@ -596,3 +596,30 @@ async fn login_and_check_commands_against_the_emulator() {
     assert!(format!("{err:#}").contains("sign-in required"), "{err:#}");
     e.shutdown().await;
 }
+
+#[tokio::test]
+async fn batch_items_throttled_by_outlook_are_retried_until_all_arrive() {
+    let e = emu().await;
+    let user = e.default_user();
+    let mut s = e.settings();
+    s.batch_overflow_throttled = true;
+    e.set_settings(s);
+    let c = client(&e);
+    let fid = e.default_folder_id(&user);
+    let ids: Vec<String> = (0..24)
+        .map(|i| {
+            e.outlook_create(
+                &user,
+                &fid,
+                serde_json::json!({"givenName": format!("O{i}")}),
+            )
+        })
+        .collect();
+    let got = c.get_contacts(&Mailbox::Me, &ids, &[]).await.unwrap();
+    let got_ids: Vec<_> = got.iter().map(|c| c.id.clone().unwrap()).collect();
+    assert_eq!(got_ids, ids);
+    // 20 per batch, 4 run: 16 + 12 + 8 + 4 items answered 429 and sent again
+    assert_eq!(c.stats().throttled, 40);
+    assert_eq!(e.stats().throttled, 40);
+    e.shutdown().await;
+}
