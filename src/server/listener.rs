@@ -31,7 +31,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
-/// A running server.
+/// A running server. Dropping the handle (and every [`ShutdownTrigger`]) also begins a
+/// graceful shutdown, so keep it alive for as long as the server should run.
 pub struct ServerHandle {
     local_addr: SocketAddr,
     tls: bool,
@@ -156,6 +157,7 @@ pub async fn start(
         tokio::spawn(super::tls::watch(
             c.clone(),
             options.tls_reload_interval,
+            super::tls::hangup(),
             stop_rx.clone(),
         ));
     }

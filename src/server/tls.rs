@@ -154,37 +154,56 @@ impl ResolvesServerCert for ReloadingCert {
     }
 }
 
-/// Watch for SIGHUP and file changes until `stop` fires.
+/// The SIGHUP stream, registered before `start` returns so that a SIGHUP sent right
+/// after start-up cannot hit the default action (terminating the process).
+#[cfg(unix)]
+pub type Hangup = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+pub type Hangup = Option<()>;
+
+/// Register for SIGHUP (`None` when that is impossible; reload on file change still works).
+pub fn hangup() -> Hangup {
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGHUP (reload on signal disabled): {e}");
+                None
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}
+
+async fn next_hangup(hup: &mut Hangup) {
+    #[cfg(unix)]
+    if let Some(s) = hup.as_mut() {
+        s.recv().await;
+        return;
+    }
+    let _ = hup;
+    std::future::pending::<()>().await
+}
+
+/// Reload on SIGHUP and on file changes until `stop` fires.
 pub async fn watch(
     cert: Arc<ReloadingCert>,
     interval: std::time::Duration,
+    mut hup: Hangup,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    #[cfg(unix)]
-    let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            tracing::warn!("cannot listen for SIGHUP (certificate reload on signal disabled): {e}");
-            None
-        }
-    };
     let mut tick = tokio::time::interval(interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tick.tick().await;
     loop {
-        #[cfg(unix)]
-        let hup_recv = async {
-            match hup.as_mut() {
-                Some(s) => s.recv().await,
-                None => std::future::pending().await,
-            }
-        };
-        #[cfg(not(unix))]
-        let hup_recv = std::future::pending::<Option<()>>();
         let force = tokio::select! {
             _ = stop.changed() => return,
             _ = tick.tick() => false,
-            _ = hup_recv => {
+            _ = next_hangup(&mut hup) => {
                 tracing::info!("SIGHUP received, reloading TLS certificate");
                 true
             }
