@@ -8,6 +8,7 @@ pub mod config;
 pub mod dav;
 pub mod emulator;
 pub mod graph;
+pub mod healthcheck;
 pub mod server;
 pub mod state;
 pub mod vcard;

@@ -21,6 +21,8 @@ enum Command {
     Convert(cardbridge::vcard::convert::ConvertArgs),
     /// Manage CardDAV users and app passwords.
     User(cardbridge::server::user_cli::UserArgs),
+    /// Probe a running server's /healthz (exit 0 when healthy).
+    Healthcheck(cardbridge::healthcheck::HealthcheckArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -35,6 +37,7 @@ fn main() -> anyhow::Result<()> {
             Command::Emulator(args) => cardbridge::emulator::cli::run(args).await,
             Command::Convert(args) => cardbridge::vcard::convert::run(args),
             Command::User(args) => cardbridge::server::user_cli::run(args),
+            Command::Healthcheck(args) => cardbridge::healthcheck::run(args).await,
         }
     })
 }
