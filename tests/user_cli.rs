@@ -109,6 +109,30 @@ async fn add_list_password_remove_and_the_state_file_is_private() {
         assert!(users.verify("bob", &new_pw).await);
     }
 
+    // A second app password, listed by id and label, then revoked.
+    let o = run(
+        &e.config,
+        &["add-password", "bob", "--label", "iPhone"],
+        None,
+    );
+    assert!(o.status.success());
+    let phone_pw = stdout(&o).trim().to_owned();
+    let o = run(&e.config, &["passwords", "bob"], None);
+    let listing = stdout(&o);
+    let lines: Vec<&str> = listing.lines().collect();
+    assert_eq!(lines.len(), 2, "{listing}");
+    assert!(!listing.contains(&phone_pw) && !listing.contains(&new_pw));
+    let phone_id = lines[1].split('\t').next().unwrap().to_owned();
+    assert_eq!(lines[1].split('\t').nth(1), Some("iPhone"));
+    assert!(users_of(&e.state).verify("bob", &phone_pw).await);
+    let o = run(&e.config, &["revoke", "bob", &phone_id], None);
+    assert!(o.status.success());
+    {
+        let users = users_of(&e.state);
+        assert!(!users.verify("bob", &phone_pw).await);
+        assert!(users.verify("bob", &new_pw).await);
+    }
+
     let o = run(&e.config, &["remove", "alice"], None);
     assert!(o.status.success());
     let o = run(&e.config, &["remove", "alice"], None);

@@ -43,6 +43,17 @@ pub enum UserCommand {
     },
     /// List user names.
     List,
+    /// List a user's app passwords (id, label, creation time; never the password).
+    Passwords { name: String },
+    /// Give a user one more app password (one per device); prints it once.
+    AddPassword {
+        name: String,
+        /// What the password is for, e.g. "iPhone".
+        #[arg(long, default_value = "app")]
+        label: String,
+    },
+    /// Revoke one app password by id (see `user passwords`).
+    Revoke { name: String, id: String },
     /// Delete a user.
     Remove { name: String },
 }
@@ -121,6 +132,21 @@ pub fn run(args: UserArgs) -> anyhow::Result<()> {
             for name in users.list()? {
                 writeln!(out, "{name}")?;
             }
+        }
+        UserCommand::Passwords { name } => {
+            let mut out = std::io::stdout().lock();
+            for p in users.app_passwords(&name)? {
+                writeln!(out, "{}\t{}\t{}", p.id, p.label, p.created.to_rfc3339())?;
+            }
+        }
+        UserCommand::AddPassword { name, label } => {
+            let (id, password) = users.add_app_password(&name, &label)?;
+            eprintln!("app password {id} added to {}", name.to_ascii_lowercase());
+            show_once(&name.to_ascii_lowercase(), &password)?;
+        }
+        UserCommand::Revoke { name, id } => {
+            users.revoke_app_password(&name, &id)?;
+            eprintln!("app password {id} of {} revoked", name.to_ascii_lowercase());
         }
         UserCommand::Remove { name } => {
             users.remove(&name)?;
