@@ -443,11 +443,7 @@ async fn health_readiness_and_metrics() {
         "{text}"
     );
     assert!(text.contains("cardbridge_test_answer 42\n"));
-    // Every sample line is `name{labels} value` with a numeric value.
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let value = line.rsplit(' ').next().unwrap();
-        assert!(value.parse::<f64>().is_ok() || value == "+Inf", "{line}");
-    }
+    check_exposition(&text);
     s.handle.shutdown().await;
 }
 
@@ -578,4 +574,68 @@ async fn expect_100_continue_without_credentials_gets_401_before_any_body_is_sen
     .await;
     assert_eq!(r.status, 401, "{}", r.head);
     s.handle.shutdown().await;
+}
+
+/// Structural check of the Prometheus text format (0.0.4): every sample belongs to a
+/// family announced by `# TYPE` before it, names are valid, values are numbers, and a
+/// histogram's buckets are cumulative and end in `+Inf` equal to `_count`.
+fn check_exposition(text: &str) {
+    let valid_name = |n: &str| {
+        !n.is_empty()
+            && !n.starts_with(|c: char| c.is_ascii_digit())
+            && n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+    };
+    let mut families: std::collections::HashMap<String, String> = Default::default();
+    let mut buckets: Vec<f64> = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            assert!(valid_name(name), "{line}");
+            assert!(["counter", "gauge", "histogram"].contains(&kind), "{line}");
+            assert!(
+                families.insert(name.into(), kind.into()).is_none(),
+                "twice: {line}"
+            );
+            continue;
+        }
+        if line.starts_with("# HELP ") {
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap();
+        let value: f64 = match value {
+            "+Inf" => f64::INFINITY,
+            v => v.parse().unwrap_or_else(|_| panic!("value of {line}")),
+        };
+        let name = series.split('{').next().unwrap();
+        assert!(valid_name(name), "{line}");
+        let family = families
+            .keys()
+            .find(|f| {
+                name == f.as_str()
+                    || ["_bucket", "_sum", "_count"]
+                        .iter()
+                        .any(|s| name == format!("{f}{s}"))
+            })
+            .unwrap_or_else(|| panic!("sample before its # TYPE: {line}"));
+        if series.contains('{') {
+            assert!(series.ends_with('}'), "{line}");
+        }
+        if families[family] == "histogram" {
+            if name.ends_with("_bucket") {
+                assert!(
+                    buckets.last().is_none_or(|b| *b <= value),
+                    "not cumulative: {line}"
+                );
+                buckets.push(value);
+                if series.contains("le=\"+Inf\"") {
+                    continue;
+                }
+            } else if name.ends_with("_count") {
+                assert_eq!(buckets.last().copied(), Some(value), "+Inf bucket != count");
+                buckets.clear();
+            }
+        }
+    }
+    assert!(families.len() >= 9, "{families:?}");
 }

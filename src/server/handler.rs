@@ -229,10 +229,16 @@ impl App {
     ) -> (Response<DavBody>, Option<String>) {
         let deadline = tokio::time::Instant::from_std(started + self.request_timeout);
         let (parts, body) = req.into_parts();
-        let user = match self.authenticate(&parts, peer).await {
-            AuthOutcome::User(u) => Some(u),
-            AuthOutcome::Anonymous => None,
-            AuthOutcome::Reject(r) => return (r, None),
+        // Waiting for an Argon2 slot counts against the request's time too.
+        let outcome = tokio::time::timeout_at(deadline, self.authenticate(&parts, peer)).await;
+        let user = match outcome {
+            Ok(AuthOutcome::User(u)) => Some(u),
+            Ok(AuthOutcome::Anonymous) => None,
+            Ok(AuthOutcome::Reject(r)) => return (r, None),
+            Err(_) => {
+                let r = unavailable("server busy; try again\n", TIMEOUT_RETRY_AFTER);
+                return (r, None);
+            }
         };
         if let Some(u) = &user
             && let Err(wait) = self.rate.check(u, Instant::now())
