@@ -141,3 +141,15 @@ async fn add_list_password_remove_and_the_state_file_is_private() {
     let o = run(&e.config, &["list"], None);
     assert_eq!(stdout(&o), "bob\n");
 }
+
+#[test]
+fn a_store_held_open_by_another_process_gives_a_clear_error() {
+    let e = env();
+    let o = run(&e.config, &["add", "carol"], None);
+    assert!(o.status.success());
+    let _held = cardbridge::state::RedbStore::open(&e.state).unwrap();
+    let o = run(&e.config, &["list"], None);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("is `cardbridge serve` running"), "{err}");
+}

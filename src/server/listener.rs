@@ -134,6 +134,13 @@ pub async fn start(
             options.listen
         );
     }
+    if options.tls.is_none() && !options.listen.ip().is_loopback() {
+        tracing::warn!(
+            addr = %options.listen,
+            "serving plain HTTP on a non-loopback address (allow_insecure): \
+             make sure a TLS proxy is in front"
+        );
+    }
     let cert = match &options.tls {
         Some(files) => Some(Arc::new(
             ReloadingCert::load(files.clone(), options.metrics.clone())

@@ -5,7 +5,7 @@
 //!
 //! - HTTP semantics follow RFC 9110; HTTP/1.1 with keep-alive (some CardDAV clients
 //!   misbehave with servers that close) and HTTP/2 (ALPN over TLS, prior knowledge on
-//!   plain TCP) come from hyper 1 + hyper-util's auto builder ([`listener`]).
+//!   plain TCP) come from hyper 1 + hyper-util's auto builder (see [`start`]).
 //! - Authentication is HTTP Basic (RFC 7617, UTF-8) with per-user app passwords
 //!   ([`basic`], [`users`]), because no CardDAV client can do Microsoft OAuth against a
 //!   custom host; 401 + `WWW-Authenticate` invites clients that never send credentials
