@@ -3,6 +3,10 @@
 //!
 //! Nothing logged by `server` carries a secret: the access log names the user, never the
 //! `Authorization` header, and passwords only ever live in `SecretString`s.
+//!
+//! The access log (one line per request: method, path without query, status, duration,
+//! user, peer) uses the target `cardbridge::access`, so it can be filtered on its own,
+//! e.g. `RUST_LOG=info,cardbridge::access=off`.
 
 use serde::Deserialize;
 use tracing_subscriber::EnvFilter;
