@@ -1,5 +1,3 @@
-// Compiled once the emulator and the Graph client are on main (they are stubs today).
-#![cfg(any())]
 //! Upstream faults (issue 10 item 1; DESIGN.md "Graph is the truth"): throttling never
 //! becomes a false success, a lost create never becomes a duplicate, a revoked consent
 //! is a clear error, a failed refresh of a loaded book serves the mirror.

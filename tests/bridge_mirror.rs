@@ -1,5 +1,3 @@
-// Compiled once the emulator and the Graph client are on main (they are stubs today).
-#![cfg(any())]
 //! The mirror against the emulator through the real Graph client (issue 5 "Done when"):
 //! request counts per scenario, journal contents after Outlook-side changes, 410
 //! resyncs, restarts from a redb file, child folders, single-flight refreshes.

@@ -422,13 +422,16 @@ impl GraphClient {
             .collect();
         let batch_url = format!("{}/$batch", self.inner.base);
         let mailbox = paths::mailbox(mb);
-        let chunks: Vec<Vec<Contact>> = stream::iter(relative.chunks(MAX_BATCH))
-            .map(|chunk| {
+        // Owned chunks: a closure over borrowed `&[String]` makes this future fail the
+        // `Send` proof that `AddressBookStore` futures need (rust-lang/rust#64552).
+        let owned: Vec<Vec<String>> = relative.chunks(MAX_BATCH).map(<[String]>::to_vec).collect();
+        let chunks: Vec<Vec<Contact>> = stream::iter(owned)
+            .map(|chunk: Vec<String>| {
                 let batch_url = &batch_url;
                 let mailbox = &mailbox;
                 async move {
                     let answers =
-                        batch::get_batch(&self.inner.transport, batch_url, mailbox, chunk).await?;
+                        batch::get_batch(&self.inner.transport, batch_url, mailbox, &chunk).await?;
                     let mut out = Vec::with_capacity(answers.len());
                     for a in answers {
                         match a.status {
