@@ -116,3 +116,50 @@ impl AccountDirectory for OrganizationMailboxes {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{GraphClientOptions, StaticToken};
+    use std::sync::Arc;
+
+    fn client() -> GraphClient {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        GraphClient::new(
+            GraphClientOptions {
+                graph_root: "http://127.0.0.1:9".into(),
+                ..Default::default()
+            },
+            Arc::new(StaticToken::new("t")),
+        )
+        .expect("client")
+    }
+
+    #[test]
+    fn single_mailbox_serves_only_its_users_as_me() {
+        let d = SingleMailbox::new("me@contoso.com", client(), "Me", vec!["alice".into()]);
+        let a = d.account("alice").unwrap();
+        assert_eq!(a.mailbox, Mailbox::Me);
+        assert_eq!(a.key, "me@contoso.com");
+        assert!(d.account("bob").is_none());
+    }
+
+    #[test]
+    fn organization_maps_users_to_their_mailboxes() {
+        let d = OrganizationMailboxes::new(
+            client(),
+            &[MailboxEntry {
+                user: "bob".into(),
+                mailbox: "Bob@Contoso.com".into(),
+                display_name: None,
+            }],
+        );
+        let a = d.account("bob").unwrap();
+        assert_eq!(a.mailbox, Mailbox::User("Bob@Contoso.com".into()));
+        assert_eq!(a.key, "users/bob@contoso.com");
+        assert_eq!(a.display_name, "bob");
+        assert!(d.account("alice").is_none());
+        let s = StaticAccounts::new().with("carol", a);
+        assert!(s.account("carol").is_some() && s.account("bob").is_none());
+    }
+}
