@@ -3,6 +3,7 @@
 //! `server` → `dav` → (`AddressBookStore`) → `bridge` → `graph`, with `vcard` for the
 //! mapping, `state` for persistence and `emulator` standing in for Graph in tests.
 
+pub mod app;
 pub mod bridge;
 pub mod config;
 pub mod dav;

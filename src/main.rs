@@ -15,6 +15,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve CardDAV from the configuration file (see examples/).
+    Serve(cardbridge::app::serve::ServeArgs),
+    /// Bridge + Graph emulator with sample contacts on loopback; prints how to connect.
+    Demo(cardbridge::app::demo::DemoArgs),
     /// Run the Microsoft Graph emulator (tests, benchmarks, demos).
     Emulator(cardbridge::emulator::cli::EmulatorArgs),
     /// Convert vCards ⇄ Graph contact JSON (stdin → stdout).
@@ -38,6 +42,8 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         match cli.command {
+            Command::Serve(args) => cardbridge::app::serve::run(args).await,
+            Command::Demo(args) => cardbridge::app::demo::run(args).await,
             Command::Emulator(args) => cardbridge::emulator::cli::run(args).await,
             Command::Convert(args) => cardbridge::vcard::convert::run(args),
             Command::User(args) => cardbridge::server::user_cli::run(args),
