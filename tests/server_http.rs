@@ -639,3 +639,49 @@ fn check_exposition(text: &str) {
     }
     assert!(families.len() >= 9, "{families:?}");
 }
+
+fn open_connections(s: &server_support::TestServer) -> f64 {
+    let text = s.handle.metrics().render();
+    text.lines()
+        .find_map(|l| l.strip_prefix("cardbridge_http_connections_open "))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn idle_http2_connections_are_closed_after_the_idle_timeout() {
+    // HTTP/2 clients answer pings, so only the server's idle limit frees the slot.
+    let s = start(|o| o.idle_timeout = Duration::from_millis(300)).await;
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let r = h2
+        .get(format!("{}/dav/", s.handle.base_url()))
+        .basic_auth(BOB.0, Some(BOB.1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.version(), reqwest::Version::HTTP_2);
+    assert_eq!(r.text().await.unwrap(), "user=bob;len=0");
+    assert_eq!(open_connections(&s), 1.0);
+    let mut closed = false;
+    for _ in 0..200 {
+        if open_connections(&s) == 0.0 {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(closed, "idle h2 connection still open");
+    // The client notices the GOAWAY and simply reconnects.
+    let r = h2
+        .get(format!("{}/dav/", s.handle.base_url()))
+        .basic_auth(BOB.0, Some(BOB.1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    s.handle.shutdown().await;
+}

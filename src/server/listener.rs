@@ -10,6 +10,7 @@
 //! (HTTP/1 connections close after their current response, HTTP/2 sends GOAWAY), and
 //! cuts whatever still runs after `shutdown_grace`.
 
+use super::connection::Connection;
 use super::handler::App;
 use super::health::Readiness;
 use super::metrics::Metrics;
@@ -18,16 +19,12 @@ use super::service::DavService;
 use super::tls::{ReloadingCert, TlsError};
 use super::users::UserStore;
 use anyhow::Context as _;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::{GracefulShutdown, Watcher};
-use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 
@@ -176,7 +173,7 @@ pub async fn start(
         builder,
         app,
         slots: Arc::new(Semaphore::new(options.max_connections)),
-        handshake_timeout: options.idle_timeout,
+        idle_timeout: options.idle_timeout,
         grace: options.shutdown_grace,
         metrics: options.metrics.clone(),
     };
@@ -221,14 +218,13 @@ struct Accept {
     builder: auto::Builder<TokioExecutor>,
     app: Arc<App>,
     slots: Arc<Semaphore>,
-    handshake_timeout: Duration,
+    idle_timeout: Duration,
     grace: Duration,
     metrics: Metrics,
 }
 
 impl Accept {
     async fn run(self, mut stop: watch::Receiver<bool>) {
-        let graceful = GracefulShutdown::new();
         let mut connections = JoinSet::new();
         loop {
             let permit = tokio::select! {
@@ -257,8 +253,8 @@ impl Accept {
                 builder: self.builder.clone(),
                 app: self.app.clone(),
                 acceptor: self.acceptor.clone(),
-                handshake_timeout: self.handshake_timeout,
-                watcher: graceful.watcher(),
+                idle_timeout: self.idle_timeout,
+                stop: stop.clone(),
                 open: self.metrics.connection_opened(),
             };
             connections.spawn(async move {
@@ -268,10 +264,12 @@ impl Accept {
         }
         drop(self.listener);
         tracing::info!("shutting down: waiting for in-flight requests");
-        if tokio::time::timeout(self.grace, graceful.shutdown())
-            .await
-            .is_err()
-        {
+        // Every connection saw the stop signal and is draining (see `connection`).
+        let drained = tokio::time::timeout(self.grace, async {
+            while connections.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
             tracing::warn!(
                 "requests still running after {:?}; closing their connections",
                 self.grace
@@ -279,48 +277,5 @@ impl Accept {
         }
         connections.shutdown().await;
         tracing::info!("server stopped");
-    }
-}
-
-struct Connection {
-    builder: auto::Builder<TokioExecutor>,
-    app: Arc<App>,
-    acceptor: Option<tokio_rustls::TlsAcceptor>,
-    handshake_timeout: Duration,
-    watcher: Watcher,
-    open: super::metrics::OpenConnection,
-}
-
-impl Connection {
-    async fn serve(self, tcp: TcpStream, peer: SocketAddr) {
-        match self.acceptor.clone() {
-            None => self.serve_io(tcp, peer).await,
-            Some(acceptor) => {
-                match tokio::time::timeout(self.handshake_timeout, acceptor.accept(tcp)).await {
-                    Ok(Ok(tls)) => self.serve_io(tls, peer).await,
-                    Ok(Err(e)) => tracing::debug!(peer = %peer.ip(), "TLS handshake failed: {e}"),
-                    Err(_) => tracing::debug!(peer = %peer.ip(), "TLS handshake timed out"),
-                }
-            }
-        }
-    }
-
-    async fn serve_io<I>(self, io: I, peer: SocketAddr)
-    where
-        I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    {
-        let app = self.app;
-        let service = service_fn(move |req| {
-            let app = app.clone();
-            async move { Ok::<_, Infallible>(app.serve(peer, req).await) }
-        });
-        let conn = self
-            .builder
-            .serve_connection(TokioIo::new(io), service)
-            .into_owned();
-        if let Err(e) = self.watcher.watch(conn).await {
-            tracing::debug!(peer = %peer.ip(), "connection ended with an error: {e}");
-        }
-        drop(self.open);
     }
 }

@@ -20,6 +20,7 @@
 
 pub mod basic;
 pub mod config;
+mod connection;
 mod handler;
 pub mod health;
 pub mod limits;
