@@ -1,7 +1,7 @@
 //! One running cardbridge: bridge → dav → server, plus bridge figures on `/metrics`.
 //! Shared by `serve` (from the configuration file) and `demo` (in front of the emulator).
 
-use crate::bridge::{AccountDirectory, Bridge, BridgeConfig};
+use crate::bridge::{AccountDirectory, AccountStats, Bridge, BridgeConfig};
 use crate::dav::{Dav, DavOptions};
 use crate::server::{DavService, MetricKind, Readiness, ServerHandle, ServerOptions, UserStore};
 use crate::state::SharedStore;
@@ -71,51 +71,63 @@ pub async fn start_stack(parts: StackParts) -> anyhow::Result<Stack> {
     })
 }
 
-/// Mirror sizes and sync age per account, read at scrape time.
-fn register_bridge_metrics(options: &ServerOptions, bridge: &Arc<Bridge>) {
-    let m = &options.metrics;
-    let b = Arc::clone(bridge);
-    let _ = m.register_family(
+/// Per-account figures of the bridge, read at scrape time: (name, help, kind, value).
+type AccountFigure = (
+    &'static str,
+    &'static str,
+    MetricKind,
+    fn(&AccountStats, SystemTime) -> Option<f64>,
+);
+
+const ACCOUNT_FIGURES: &[AccountFigure] = &[
+    (
         "cardbridge_mirror_contacts",
         "Contacts held in the mirror, per account.",
         MetricKind::Gauge,
-        move || {
-            b.stats()
-                .accounts
-                .iter()
-                .map(|a| (vec![("account".into(), a.key.clone())], a.contacts as f64))
-                .collect()
-        },
-    );
-    let b = Arc::clone(bridge);
-    let _ = m.register_family(
+        |a, _| Some(a.contacts as f64),
+    ),
+    (
         "cardbridge_mirror_books",
         "Address books (contact folders) in the mirror, per account.",
         MetricKind::Gauge,
-        move || {
-            b.stats()
-                .accounts
-                .iter()
-                .map(|a| (vec![("account".into(), a.key.clone())], a.books as f64))
-                .collect()
-        },
-    );
-    let b = Arc::clone(bridge);
-    let _ = m.register_family(
+        |a, _| Some(a.books as f64),
+    ),
+    (
         "cardbridge_sync_age_seconds",
         "Seconds since the account's last successful Graph sync.",
         MetricKind::Gauge,
-        move || {
+        |a, now| {
+            let last = a.last_sync?;
+            Some(now.duration_since(last).unwrap_or_default().as_secs_f64())
+        },
+    ),
+    (
+        "cardbridge_account_sign_in_required",
+        "1 when the account's Graph sign-in was refused and a person must sign in again.",
+        MetricKind::Gauge,
+        |a, _| Some(if a.sign_in_required { 1.0 } else { 0.0 }),
+    ),
+    (
+        "cardbridge_account_sync_errors_total",
+        "Failed Graph refreshes and writes of the account since start.",
+        MetricKind::Counter,
+        |a, _| Some(a.errors as f64),
+    ),
+];
+
+fn register_bridge_metrics(options: &ServerOptions, bridge: &Arc<Bridge>) {
+    for &(name, help, kind, read) in ACCOUNT_FIGURES {
+        let b = Arc::clone(bridge);
+        let registered = options.metrics.register_family(name, help, kind, move || {
             let now = SystemTime::now();
             b.stats()
                 .accounts
                 .iter()
-                .filter_map(|a| {
-                    let last = a.last_sync?;
-                    let age = now.duration_since(last).unwrap_or_default().as_secs_f64();
-                    Some((vec![("account".into(), a.key.clone())], age))
-                })
+                .filter_map(|a| Some((vec![("account".into(), a.key.clone())], read(a, now)?)))
                 .collect()
-        },
-    );
+        });
+        if let Err(e) = registered {
+            tracing::warn!("metric {name} not registered: {e}");
+        }
+    }
 }
