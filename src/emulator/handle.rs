@@ -159,6 +159,16 @@ impl EmulatorHandle {
         );
     }
 
+    /// Give a contact a picture as Outlook would: new changeKey, visible in delta, and the
+    /// MAPI has-picture extended property set (graph.md §4.6, §5.1).
+    pub fn outlook_set_photo(&self, user_id: &str, id: &str, content_type: &str, bytes: Vec<u8>) {
+        must(
+            self.shared
+                .op_outlook_set_photo(user_id, id, content_type, bytes.into()),
+            "outlook_set_photo",
+        );
+    }
+
     pub fn outlook_delete(&self, user_id: &str, id: &str) {
         must(self.shared.op_outlook_delete(user_id, id), "outlook_delete");
     }
@@ -176,6 +186,14 @@ impl EmulatorHandle {
     /// Contacts in every folder of the mailbox.
     pub fn contact_count(&self, user_id: &str) -> usize {
         must(self.shared.op_contact_count(user_id), "contact_count")
+    }
+
+    /// Contacts with a photo in every folder of the mailbox.
+    pub fn contacts_with_photo(&self, user_id: &str) -> usize {
+        must(
+            self.shared.op_contacts_with_photo(user_id),
+            "contacts_with_photo",
+        )
     }
 
     /// Every delta link of the mailbox answers 410 from now on.

@@ -126,6 +126,27 @@ impl Shared {
         })
     }
 
+    /// Set a contact's picture as Outlook would (new changeKey, has-picture flag set).
+    pub fn op_outlook_set_photo(
+        &self,
+        user: &str,
+        id: &str,
+        content_type: &str,
+        bytes: bytes::Bytes,
+    ) -> GraphResult<()> {
+        self.with_mailbox(user, |mb, _| {
+            let k = mb.contact_key(id).ok_or_else(GraphErr::not_found)?;
+            mb.set_photo(
+                k,
+                super::world::StoredPhoto {
+                    content_type: content_type.to_owned(),
+                    bytes,
+                },
+                true,
+            )
+        })
+    }
+
     pub fn op_outlook_delete(&self, user: &str, id: &str) -> GraphResult<()> {
         self.with_mailbox(user, |mb, _| {
             let k = mb.contact_key(id).ok_or_else(GraphErr::not_found)?;
@@ -161,6 +182,12 @@ impl Shared {
 
     pub fn op_contact_count(&self, user: &str) -> GraphResult<usize> {
         self.with_mailbox(user, |mb, _| Ok(mb.contacts.len()))
+    }
+
+    pub fn op_contacts_with_photo(&self, user: &str) -> GraphResult<usize> {
+        self.with_mailbox(user, |mb, _| {
+            Ok(mb.contacts.values().filter(|c| c.photo.is_some()).count())
+        })
     }
 
     pub fn op_expire_delta(&self, user: &str) -> GraphResult<()> {
