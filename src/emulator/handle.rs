@@ -183,6 +183,11 @@ impl EmulatorHandle {
         self.shared.op_contact(user_id, id).ok()
     }
 
+    /// Every contact of the mailbox (immutable ids, all extended properties).
+    pub fn all_contacts(&self, user_id: &str) -> Vec<serde_json::Value> {
+        must(self.shared.op_all_contacts(user_id), "all_contacts")
+    }
+
     /// Contacts in every folder of the mailbox.
     pub fn contact_count(&self, user_id: &str) -> usize {
         must(self.shared.op_contact_count(user_id), "contact_count")

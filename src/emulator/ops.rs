@@ -180,6 +180,25 @@ impl Shared {
         })
     }
 
+    /// Every contact of the mailbox as `op_contact` renders it (in no particular order).
+    pub fn op_all_contacts(&self, user: &str) -> GraphResult<Vec<Value>> {
+        self.with_mailbox(user, |mb, settings| {
+            Ok(mb
+                .contacts
+                .values()
+                .map(|c| {
+                    let opts = RenderOpts {
+                        immutable: true,
+                        expand_extended: Some(c.ext.keys().cloned().collect()),
+                        schema_2026: settings.schema_2026,
+                        ..RenderOpts::default()
+                    };
+                    Value::Object(mb.render_contact(c, &opts))
+                })
+                .collect())
+        })
+    }
+
     pub fn op_contact_count(&self, user: &str) -> GraphResult<usize> {
         self.with_mailbox(user, |mb, _| Ok(mb.contacts.len()))
     }
