@@ -21,6 +21,7 @@
 //! Files, one job each: `config` (settings), `accounts` (user → mailbox), `records`
 //! (state keys and rows), `mirror` (in-memory book + atomic change plans), `journal`,
 //! `sync_token`, `hrefs`, `etag`, `refresh` (Graph delta rounds), `folders`, `writes`,
+//! `groups` (categories as group vCards, DESIGN.md "Groups"),
 //! `dav_store` (the trait impl), `errors` (Graph → `StoreError`), `polling`.
 
 pub mod accounts;
@@ -29,6 +30,7 @@ mod dav_store;
 pub mod errors;
 pub mod etag;
 mod folders;
+pub mod groups;
 pub mod hrefs;
 pub mod journal;
 pub mod mirror;

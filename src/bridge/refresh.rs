@@ -111,6 +111,7 @@ impl Bridge {
             PlanOptions {
                 journal,
                 retention: self.config.journal_retention,
+                groups: self.config.any_group_cards(),
                 delta_link: Some(Some(delta_link)),
                 refreshed: Some(started),
             },

@@ -53,7 +53,7 @@ fn card_error(e: VCardError) -> StoreError {
 }
 
 /// The vCard version of a PUT body (its `VERSION` line; 3.0 when absent).
-fn body_version(body: &[u8]) -> VCardVersion {
+pub(crate) fn body_version(body: &[u8]) -> VCardVersion {
     let text = String::from_utf8_lossy(body);
     let v4 = text.lines().any(|l| {
         let l = l.trim_end_matches('\r');
@@ -363,6 +363,7 @@ impl Bridge {
                 PlanOptions {
                     journal,
                     retention: self.config.journal_retention,
+                    groups: self.config.any_group_cards(),
                     ..Default::default()
                 },
             )
@@ -386,6 +387,7 @@ impl Bridge {
             PlanOptions {
                 journal: true,
                 retention: self.config.journal_retention,
+                groups: self.config.any_group_cards(),
                 ..Default::default()
             },
             false,
