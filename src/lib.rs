@@ -3,11 +3,13 @@
 //! `server` → `dav` → (`AddressBookStore`) → `bridge` → `graph`, with `vcard` for the
 //! mapping, `state` for persistence and `emulator` standing in for Graph in tests.
 
+pub mod app;
 pub mod bridge;
 pub mod config;
 pub mod dav;
 pub mod emulator;
 pub mod graph;
+pub mod healthcheck;
 pub mod server;
 pub mod state;
 pub mod vcard;

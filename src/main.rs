@@ -15,10 +15,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve CardDAV from the configuration file (see examples/).
+    Serve(cardbridge::app::serve::ServeArgs),
+    /// Bridge + Graph emulator with sample contacts on loopback; prints how to connect.
+    Demo(cardbridge::app::demo::DemoArgs),
     /// Run the Microsoft Graph emulator (tests, benchmarks, demos).
     Emulator(cardbridge::emulator::cli::EmulatorArgs),
     /// Convert vCards ⇄ Graph contact JSON (stdin → stdout).
     Convert(cardbridge::vcard::convert::ConvertArgs),
+    /// Manage CardDAV users and app passwords.
+    User(cardbridge::server::user_cli::UserArgs),
+    /// Probe a running server's /healthz (exit 0 when healthy).
+    Healthcheck(cardbridge::healthcheck::HealthcheckArgs),
+    /// Sign in to Microsoft 365 / Outlook.com (device code) and store the token.
+    Login(cardbridge::graph::cli::LoginArgs),
+    /// Check the configuration, the stored sign-in and Graph reachability.
+    Check(cardbridge::graph::cli::CheckArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -30,8 +42,14 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         match cli.command {
+            Command::Serve(args) => cardbridge::app::serve::run(args).await,
+            Command::Demo(args) => cardbridge::app::demo::run(args).await,
             Command::Emulator(args) => cardbridge::emulator::cli::run(args).await,
             Command::Convert(args) => cardbridge::vcard::convert::run(args),
+            Command::User(args) => cardbridge::server::user_cli::run(args),
+            Command::Healthcheck(args) => cardbridge::healthcheck::run(args).await,
+            Command::Login(args) => cardbridge::graph::cli::login(args).await,
+            Command::Check(args) => cardbridge::graph::cli::check(args).await,
         }
     })
 }

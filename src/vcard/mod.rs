@@ -126,6 +126,12 @@ pub fn contact_to_card(contact: &Contact, photo: Option<&Photo>, version: VCardV
     render::contact_to_card(contact, photo, version)
 }
 
+/// Whether `text` (the stash extended property's value) is a complete stash: list views
+/// may truncate long values (reference/graph.md §5.1), and the bridge re-reads those.
+pub fn stash_is_complete(text: &str) -> bool {
+    stash::Stash::decode(text).is_some()
+}
+
 /// Stable UID for a contact created in Outlook, derived from its immutable id.
 pub fn uid_for_graph_id(id: &str) -> String {
     uuid_from_digest(b"cardbridge graph id\0", id.as_bytes())

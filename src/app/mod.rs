@@ -1,0 +1,11 @@
+//! The composition root: where the layers of DESIGN.md are wired together for the
+//! `serve` and `demo` commands. Nothing here implements protocol or Graph behaviour; it
+//! builds the state store, the Graph clients, the bridge, the CardDAV layer and the
+//! HTTP server, in that order, and hands each the next.
+
+pub mod accounts;
+pub mod demo;
+pub mod serve;
+mod stack;
+
+pub use stack::{Stack, StackParts, start_stack};

@@ -1,0 +1,76 @@
+//! `cardbridge serve`: run the bridge from the configuration file until Ctrl-C / SIGTERM.
+//!
+//! Delegated mode (no client secret): each CardDAV user reads the mailbox of a sign-in
+//! made with `cardbridge login` (see [`super::accounts`]). App-only mode (`[graph]
+//! client_secret`): each `[[bridge.mailboxes]]` entry maps a CardDAV user to a mailbox.
+
+use super::accounts::DelegatedAccounts;
+use super::stack::{StackParts, start_stack};
+use crate::bridge::{AccountDirectory, OrganizationMailboxes};
+use crate::config::Config;
+use crate::server::{ServerOptions, UserStore, init_logging};
+use crate::state::RedbStore;
+use crate::state::SharedStore;
+use anyhow::Context;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Arguments of `cardbridge serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Configuration file (TOML); see examples/.
+    #[arg(long, env = "CARDBRIDGE_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// Load the configuration, open the state store and serve.
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let mut cfg = Config::load(args.config.as_deref())?;
+    cfg.graph.apply_env();
+    init_logging(cfg.server.log_format, "info");
+    let store: SharedStore = Arc::new(
+        RedbStore::open(&cfg.state.path)
+            .with_context(|| format!("opening the state store {}", cfg.state.path.display()))?,
+    );
+    let users = UserStore::new(store.clone());
+    let accounts = accounts_from_config(&cfg, store.clone())?;
+    let server = ServerOptions::from_config(&cfg.server)?;
+    let stack = start_stack(StackParts {
+        store,
+        bridge: cfg.bridge.clone(),
+        accounts,
+        server,
+        users,
+        max_resource_size: cfg.server.max_body_bytes as u64,
+    })
+    .await?;
+    stack.readiness.set_ready(true);
+    tracing::info!(url = %stack.server.base_url(), "cardbridge is serving");
+    stack.run_until_signal().await;
+    Ok(())
+}
+
+fn accounts_from_config(
+    cfg: &Config,
+    store: SharedStore,
+) -> anyhow::Result<Arc<dyn AccountDirectory>> {
+    if let Err(problem) = cfg.graph.validate() {
+        anyhow::bail!("[graph] {problem}");
+    }
+    let oauth = crate::graph::setup::oauth_client(&cfg.graph)?;
+    let options = crate::graph::setup::client_options(&cfg.graph);
+    if cfg.graph.app_only() {
+        let tokens = Arc::new(crate::graph::tokens::ClientCredentials::new(oauth));
+        let client = crate::graph::GraphClient::new(options, tokens)?;
+        if cfg.bridge.mailboxes.is_empty() {
+            anyhow::bail!("app-only access needs [[bridge.mailboxes]] entries (user, mailbox)");
+        }
+        Ok(Arc::new(OrganizationMailboxes::new(
+            client,
+            &cfg.bridge.mailboxes,
+        )))
+    } else {
+        let tokens = crate::graph::setup::open_token_store(cfg, store)?;
+        Ok(Arc::new(DelegatedAccounts::new(tokens, oauth, options)))
+    }
+}
