@@ -2,8 +2,9 @@
 //! `CARDDAV:addressbook-description` (set, remove). The request is atomic (§9.2):
 //! - a live property of the registry that is not writable → 403 with
 //!   `DAV:cannot-modify-protected-property` (§16);
-//! - any other property → 403 (no dead properties are stored; Apple's `CS:me-card`
-//!   on the home gets this, which it accepts; reference/clients.md §2.3);
+//! - any other property, and removing `displayname` → 403 (no dead properties are
+//!   stored; Apple's `CS:me-card` on the home gets this, which it accepts;
+//!   reference/clients.md §2.3);
 //! - then every other property of the request → 424 Failed Dependency.
 //!
 //! On any other resource every property is refused the same way.
@@ -64,7 +65,7 @@ pub async fn handle<S: AddressBookStore>(ctx: &Ctx<'_, S>) -> DavResult<Response
                 } else if writable_here && p.is(NS_CARDDAV, "addressbook-description") {
                     patch.description = Some(set.then(|| p.text.clone()));
                     ok.push(p.name.clone());
-                } else if lookup(&p.name).is_some() {
+                } else if lookup(&p.name).is_some_and(|d| !d.writable) {
                     protected.push(p.name.clone());
                 } else {
                     refused.push(p.name.clone());

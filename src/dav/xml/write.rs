@@ -87,7 +87,11 @@ impl Multistatus {
     /// `<d:status>HTTP/1.1 200 OK</d:status>`.
     pub fn status(&mut self, status: StatusCode) {
         self.raw("<d:status>");
-        self.raw(&status_line(status));
+        match status {
+            StatusCode::OK => self.raw("HTTP/1.1 200 OK"),
+            StatusCode::NOT_FOUND => self.raw("HTTP/1.1 404 Not Found"),
+            other => self.raw(&status_line(other)),
+        }
         self.raw("</d:status>");
     }
 
