@@ -57,6 +57,15 @@ async fn status(
     (st, body)
 }
 
+/// method, path, headers, body, expected status.
+type Case = (
+    &'static str,
+    String,
+    Vec<(&'static str, &'static str)>,
+    Vec<u8>,
+    StatusCode,
+);
+
 fn mg(inner: &str) -> String {
     format!(
         r#"<C:addressbook-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:carddav"><D:prop><D:getetag/><C:address-data/></D:prop>{inner}</C:addressbook-multiget>"#
@@ -96,7 +105,7 @@ async fn table_of_hostile_requests_gets_precise_4xx() {
     );
     let pf = |b: &str| b.as_bytes().to_vec();
     let d0: &[(&str, &str)] = &[("depth", "0")];
-    let cases: Vec<(&str, String, Vec<(&str, &str)>, Vec<u8>, StatusCode)> = vec![
+    let cases: Vec<Case> = vec![
         // Broken XML.
         (
             "PROPFIND",
