@@ -1104,3 +1104,211 @@ fn handle_future_is_send() {
         .unwrap();
     assert_send(e.dav.handle(Some(USER), req));
 }
+
+// ---------- client replays (bodies from reference/clients.md) ----------
+
+#[tokio::test]
+async fn davx5_capabilities_sync_and_multiget_v4() {
+    let e = env();
+    e.put(&format!("{BOOK}d1.vcf"), &card("d1", "Dee")).await;
+    // §3.2 capabilities.
+    let caps = r#"<?xml version='1.0' encoding='UTF-8' ?><propfind xmlns="DAV:" xmlns:CARD="urn:ietf:params:xml:ns:carddav" xmlns:CAL="urn:ietf:params:xml:ns:caldav" xmlns:CS="http://calendarserver.org/ns/"><prop><supported-report-set/><sync-token/><CS:getctag/><CAL:max-resource-size/><CARD:max-resource-size/><CARD:supported-address-data/></prop></propfind>"#;
+    let r = e.req("PROPFIND", BOOK, &[("depth", "0")], caps).await;
+    let p = ok_props(&r.responses()[0]).unwrap();
+    assert!(p.child(NS_CARDDAV, "max-resource-size").unwrap().text == "10000");
+    assert!(
+        r.body
+            .contains(r#"<card:address-data-type content-type="text/vcard" version="4.0"/>"#)
+    );
+    assert!(r.body.contains("<d:sync-collection/>"));
+    // The CalDAV one is 404, after the 200 propstat.
+    assert!(r.body.find("404 Not Found").unwrap() > r.body.find("200 OK").unwrap());
+    // §3.2 initial sync: Depth 0, empty token, getetag + resourcetype.
+    let sync = r#"<?xml version='1.0' encoding='UTF-8' ?><sync-collection xmlns="DAV:"><sync-token/><sync-level>1</sync-level><prop><getetag/><resourcetype/></prop></sync-collection>"#;
+    let r = e.req("REPORT", BOOK, &[("depth", "0")], sync).await;
+    assert_eq!(r.status, StatusCode::MULTI_STATUS);
+    let rs = r.responses();
+    assert_eq!(rs.len(), 1);
+    assert!(ok_props(&rs[0]).unwrap().child(NS_DAV, "getetag").is_some());
+    assert!(r.xml().child(NS_DAV, "sync-token").is_some());
+    // §3.2 multiget with version 4.0, Depth 0.
+    let mg = format!(
+        r#"<?xml version='1.0' encoding='UTF-8' ?><CARD:addressbook-multiget xmlns="DAV:" xmlns:CARD="urn:ietf:params:xml:ns:carddav"><prop><getcontenttype/><getetag/><CARD:address-data content-type="text/vcard" version="4.0"/></prop><href>{BOOK}d1.vcf</href></CARD:addressbook-multiget>"#
+    );
+    let r = e.req("REPORT", BOOK, &[("depth", "0")], &mg).await;
+    let p = ok_props(&r.responses()[0]).unwrap();
+    assert!(
+        p.child(NS_CARDDAV, "address-data")
+            .unwrap()
+            .text
+            .contains("VERSION:4.0")
+    );
+    assert_eq!(
+        p.child(NS_DAV, "getcontenttype").unwrap().text,
+        "text/vcard; charset=utf-8; version=4.0"
+    );
+    // The 4.0 ETag is the one GET with Accept 4.0 gives.
+    let g = e
+        .req(
+            "GET",
+            &format!("{BOOK}d1.vcf"),
+            &[("accept", "text/vcard;version=4.0")],
+            "",
+        )
+        .await;
+    assert_eq!(
+        g.header("etag").unwrap(),
+        p.child(NS_DAV, "getetag").unwrap().text
+    );
+}
+
+#[tokio::test]
+async fn thunderbird_discovery_and_v2_sync() {
+    let e = env();
+    // §1.1 step 3: PROPFIND / for current-user-principal.
+    let body = r#"<?xml version="1.0" encoding="utf-8"?>
+<propfind xmlns="DAV:">
+  <prop>
+    <current-user-principal/>
+  </prop>
+</propfind>"#;
+    let r = e
+        .req(
+            "PROPFIND",
+            "/",
+            &[("depth", "0"), ("content-type", "text/xml")],
+            body,
+        )
+        .await;
+    assert!(r.body.contains("<d:href>/dav/principals/alice/</d:href>"));
+    // Step 5: home Depth 1 with current-user-privilege-set; books writable.
+    let body = r#"<propfind xmlns="DAV:"><prop><resourcetype/><displayname/><current-user-privilege-set/></prop></propfind>"#;
+    let r = e
+        .req(
+            "PROPFIND",
+            "/dav/addressbooks/alice/",
+            &[("depth", "1")],
+            body,
+        )
+        .await;
+    let book = &r.responses()[1];
+    let privs = ok_props(book).unwrap();
+    let set = privs.child(NS_DAV, "current-user-privilege-set").unwrap();
+    let names: Vec<&str> = set
+        .children
+        .iter()
+        .map(|p| p.children[0].name.local.as_str())
+        .collect();
+    assert!(names.contains(&"read") && names.contains(&"write-content"));
+    // §1.2 V2 sync: Depth 1, asks for address-data.
+    let t = sync_token_of(
+        &e.req("REPORT", BOOK, &[("depth", "1")], &sync_body("", ""))
+            .await,
+    );
+    e.put(
+        &format!("{BOOK}t.vcf"),
+        "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:t\r\nFN:Tee\r\nEND:VCARD\r\n",
+    )
+    .await;
+    let tb = sync_body(&t, "").replace(
+        "xmlns=\"DAV:\"",
+        "xmlns=\"DAV:\" xmlns:cs=\"http://calendarserver.org/ns/\" xmlns:d=\"DAV:\"",
+    );
+    let r = e
+        .req(
+            "REPORT",
+            BOOK,
+            &[("depth", "1"), ("user-agent", "Thunderbird/128.0")],
+            &tb,
+        )
+        .await;
+    let rs = r.responses();
+    assert_eq!(rs.len(), 1);
+    let p = ok_props(&rs[0]).unwrap();
+    // A 4.0 card is served as 3.0 unless asked.
+    assert!(
+        p.child(NS_CARDDAV, "address-data")
+            .unwrap()
+            .text
+            .contains("VERSION:3.0")
+    );
+    // The first sync-token in the document is the new one.
+    assert_ne!(sync_token_of(&r), t);
+}
+
+#[tokio::test]
+async fn apple_home_set_propfind_with_unknown_properties() {
+    let e = env();
+    let body = r#"<?xml version="1.0" encoding="UTF-8"?>
+<A:propfind xmlns:A="DAV:">
+  <A:prop>
+    <A:add-member/>
+    <E:bulk-requests xmlns:E="http://me.com/_namespace/"/>
+    <A:current-user-privilege-set/>
+    <A:displayname/>
+    <D:max-image-size xmlns:D="urn:ietf:params:xml:ns:carddav"/>
+    <D:max-resource-size xmlns:D="urn:ietf:params:xml:ns:carddav"/>
+    <C:me-card xmlns:C="http://calendarserver.org/ns/"/>
+    <A:owner/>
+    <C:push-transports xmlns:C="http://calendarserver.org/ns/"/>
+    <C:pushkey xmlns:C="http://calendarserver.org/ns/"/>
+    <A:quota-available-bytes/>
+    <A:quota-used-bytes/>
+    <A:resource-id/>
+    <A:resourcetype/>
+    <A:supported-report-set/>
+    <A:sync-token/>
+  </A:prop>
+</A:propfind>"#;
+    let r = e
+        .req(
+            "PROPFIND",
+            "/dav/addressbooks/alice/",
+            &[("depth", "1"), ("brief", "t")],
+            body,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::MULTI_STATUS);
+    // Brief: t leaves out the 404s; add-member is never advertised.
+    assert!(!r.body.contains("404"));
+    assert!(!r.body.contains("add-member"));
+    assert_eq!(r.responses().len(), 3);
+    let r = e
+        .req(
+            "PROPFIND",
+            "/dav/addressbooks/alice/",
+            &[("depth", "1")],
+            body,
+        )
+        .await;
+    assert!(
+        r.body
+            .contains(r#"<x:bulk-requests xmlns:x="http://me.com/_namespace/"/>"#)
+    );
+    assert!(r.body.contains("<d:add-member/>"));
+}
+
+#[tokio::test]
+async fn address_data_with_control_characters_stays_well_formed_xml() {
+    let e = env();
+    let nasty =
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:n\r\nFN:a\u{1}b\u{1b}c ]]> <x> &amp;\r\nEND:VCARD\r\n";
+    e.store
+        .insert_card(USER, "contacts", "n.vcf", nasty.to_owned())
+        .unwrap();
+    let r = e
+        .req(
+            "REPORT",
+            BOOK,
+            &[],
+            &multiget(&[&format!("{BOOK}n.vcf")], "<C:address-data/>"),
+        )
+        .await;
+    let data = ok_props(&r.responses()[0])
+        .unwrap()
+        .child(NS_CARDDAV, "address-data")
+        .unwrap()
+        .text
+        .clone();
+    assert!(data.contains("FN:abc ]]> <x> &amp;"), "{data}");
+}
