@@ -3,9 +3,10 @@
 //! (§10.5.4) and `param-filter` (§10.5.2), evaluated against a card's content lines.
 //!
 //! Collations (RFC 4790 §9, RFC 6352 §8.3): `i;octet`, `i;ascii-casemap` and
-//! `i;unicode-casemap` (the default). The last is approximated by Unicode
-//! lower-casing (RFC 5051 asks for titlecase folding plus NFKD; without a
-//! normalisation table, composed and decomposed accents compare unequal). Any other
+//! `i;unicode-casemap` (the default). The last is Unicode lower-casing followed by NFKD
+//! (RFC 5051 §2 folds with the simple titlecase mapping, which std does not offer; the
+//! two differ only for a handful of digraphs), so composed and decomposed accents and
+//! compatibility forms (`ﬁ`, full-width letters) compare equal. Any other
 //! collation is the `CARDDAV:supported-collation` precondition; an unknown
 //! `match-type` or filter element is `CARDDAV:supported-filter`.
 //!
@@ -273,7 +274,12 @@ fn fold(c: Collation, s: &str) -> String {
     match c {
         Collation::Octet => s.to_owned(),
         Collation::AsciiCasemap => s.to_ascii_lowercase(),
-        Collation::UnicodeCasemap => s.chars().flat_map(char::to_lowercase).collect(),
+        Collation::UnicodeCasemap => {
+            let lower: String = s.chars().flat_map(char::to_lowercase).collect();
+            icu_normalizer::DecomposingNormalizerBorrowed::new_nfkd()
+                .normalize(&lower)
+                .into_owned()
+        }
     }
 }
 
