@@ -1050,6 +1050,7 @@ async fn store_failures_map_to_503_and_500() {
     let r = e.req("GET", &format!("{BOOK}x.vcf"), &[], "").await;
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(r.body.contains("sign in"));
+    assert_eq!(r.header("retry-after"), Some("900"));
     e.store.fail_with(StoreError::Internal("boom".into()));
     let r = e
         .req("PUT", &format!("{BOOK}x.vcf"), &[], &card("x", "X"))

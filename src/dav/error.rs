@@ -11,7 +11,8 @@
 //! - `valid-address-data`: 403 (a precondition, not a syntax error of the HTTP request).
 //! - `no-uid-conflict`: 409, with the conflicting card's href inside (RFC 6352 §6.3.2.1).
 //! - `StoreError::Unavailable`: 503 + `Retry-After` (DAVx5 retries 503, not 429);
-//!   `SignInRequired`: 503 with an explanation; `Internal`: 500, logged.
+//!   `SignInRequired`: 503 with an explanation and a long `Retry-After`; `Internal`:
+//!   500, logged (the reason never reaches the client).
 
 use http::{Response, StatusCode, header};
 
@@ -22,6 +23,8 @@ use super::xml::write::error_body;
 
 /// Seconds suggested in `Retry-After` when the store gave none.
 pub const DEFAULT_RETRY_AFTER_SECS: u64 = 30;
+/// `Retry-After` while the account needs a new Microsoft sign-in.
+pub const SIGN_IN_RETRY_AFTER_SECS: u64 = 900;
 
 /// A typed precondition or postcondition element.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,11 +219,20 @@ impl DavError {
                 response::set_header(&mut r, header::RETRY_AFTER, &secs.to_string());
                 r
             }
-            DavError::SignInRequired => response::text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "this account's Microsoft 365 sign-in has expired or was revoked; \
-                 the account owner or an administrator must sign in again (cardbridge login)",
-            ),
+            DavError::SignInRequired => {
+                let mut r = response::text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "this account's Microsoft 365 sign-in has expired or was revoked; \
+                     the account owner or an administrator must sign in again (cardbridge login)",
+                );
+                // A long back-off: nothing changes until someone signs in.
+                response::set_header(
+                    &mut r,
+                    header::RETRY_AFTER,
+                    &SIGN_IN_RETRY_AFTER_SECS.to_string(),
+                );
+                r
+            }
             DavError::Internal(why) => {
                 tracing::error!(error = %why, "internal error answering a CardDAV request");
                 response::text(StatusCode::INTERNAL_SERVER_ERROR, "internal server error")
