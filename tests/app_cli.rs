@@ -217,17 +217,19 @@ async fn demo_prints_its_url_and_serves_the_sample_contacts() {
             .unwrap(),
     );
     let stdout = child.0.stdout.take().unwrap();
-    let base = tokio::task::spawn_blocking(move || {
-        for line in BufReader::new(stdout).lines() {
-            let line = line.unwrap();
-            if let Some(rest) = line.trim().strip_prefix("CardDAV server") {
-                return rest.trim().trim_end_matches('/').to_owned();
+    // Read the banner for the URL, and keep draining stdout afterwards.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.trim().strip_prefix("CardDAV server")
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(rest.trim().trim_end_matches('/').to_owned());
             }
         }
-        panic!("demo ended without printing its URL");
-    })
-    .await
-    .unwrap();
+    });
+    let base = rx.await.expect("demo ended without printing its URL");
     wait_ready(&base).await;
     let listing = client_view(&base, "demo", "demo-password").await;
     assert!(
