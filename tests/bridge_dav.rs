@@ -1,5 +1,3 @@
-// Compiled once the emulator, the Graph client and `dav` are on main.
-#![cfg(any())]
 //! `Dav<Bridge>` end to end with raw CardDAV requests against the emulator.
 
 mod bridge_support;

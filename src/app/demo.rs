@@ -148,34 +148,52 @@ async fn sign_in(emulator: &EmulatorHandle) -> anyhow::Result<GraphClient> {
 }
 
 fn print_banner(url: &str, args: &DemoArgs, password: &SecretString, emulator: &EmulatorHandle) {
+    use std::fmt::Write as _;
+    use std::io::Write as _;
     let url = url.trim_end_matches('/');
-    println!();
-    println!(
+    let mut out = String::new();
+    out.push('\n');
+    let _ = writeln!(
+        out,
         "cardbridge demo is running: {} sample contacts in the Graph emulator",
         args.contacts
     );
-    println!();
-    println!("  CardDAV server   {url}/");
-    println!("  user             {}", args.user);
-    println!("  password         {}", password.expose_secret());
-    println!();
-    println!(
+    out.push('\n');
+    let _ = writeln!(out, "  CardDAV server   {url}/");
+    let _ = writeln!(out, "  user             {}", args.user);
+    let _ = writeln!(out, "  password         {}", password.expose_secret());
+    out.push('\n');
+    let _ = writeln!(
+        out,
         "  Thunderbird      New Address Book > Add CardDAV Address Book: user name as above, location {url}/"
     );
-    println!(
+    let _ = writeln!(
+        out,
         "  DAVx5            Login with URL and user name: base URL {url}/ (http:// works for loopback)"
     );
-    println!("  vdirsyncer       type = \"carddav\", url = \"{url}/\"");
-    println!(
+    let _ = writeln!(
+        out,
+        "  vdirsyncer       type = \"carddav\", url = \"{url}/\""
+    );
+    let _ = writeln!(
+        out,
         "  curl             curl -u {}:PASSWORD -X PROPFIND -H 'Depth: 1' {url}/dav/addressbooks/{}/",
         args.user, args.user
     );
-    println!();
-    println!(
+    out.push('\n');
+    let _ = writeln!(
+        out,
         "  Graph emulator   {} (admin API: {}/_emulator/stats)",
         emulator.graph_url(),
         emulator.base_url()
     );
-    println!();
-    println!("Edits made in a client go through Graph to the emulator; Ctrl-C stops both.");
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "Edits made in a client go through Graph to the emulator; Ctrl-C stops both."
+    );
+    // A closed stdout (the caller stopped reading) must not stop the demo.
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(out.as_bytes());
+    let _ = stdout.flush();
 }

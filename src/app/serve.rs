@@ -34,6 +34,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
     let users = UserStore::new(store.clone());
     let accounts = accounts_from_config(&cfg, store.clone())?;
+    log_setup(&cfg, &store, &users);
     let server = ServerOptions::from_config(&cfg.server)?;
     let stack = start_stack(StackParts {
         store,
@@ -48,6 +49,37 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(url = %stack.server.base_url(), "cardbridge is serving");
     stack.run_until_signal().await;
     Ok(())
+}
+
+/// One line on what this instance will serve, and a warning for what will not work.
+fn log_setup(cfg: &Config, store: &SharedStore, users: &UserStore) {
+    let user_names = users.list().unwrap_or_default();
+    if user_names.is_empty() {
+        tracing::warn!("no CardDAV users yet: add one with `cardbridge user add NAME`");
+    }
+    if cfg.graph.app_only() {
+        tracing::info!(
+            users = user_names.len(),
+            mailboxes = cfg.bridge.mailboxes.len(),
+            graph = %cfg.graph.root,
+            "app-only access"
+        );
+        return;
+    }
+    let signed_in = crate::graph::setup::open_token_store(cfg, store.clone())
+        .and_then(|t| t.accounts())
+        .unwrap_or_default();
+    if signed_in.is_empty() {
+        tracing::warn!(
+            "no Graph sign-in stored: run `cardbridge login` (CardDAV users see no books until then)"
+        );
+    }
+    tracing::info!(
+        users = user_names.len(),
+        sign_ins = signed_in.len(),
+        graph = %cfg.graph.root,
+        "delegated access"
+    );
 }
 
 fn accounts_from_config(

@@ -1,0 +1,241 @@
+//! The two ways people start cardbridge, end to end with the real binary:
+//! - the deployment path: `login` (device code against the identity endpoints), `user
+//!   add`, then `serve` from a config file, all pointed at a Graph emulator;
+//! - `demo`, which starts its own emulator.
+//!
+//! Each checks what a CardDAV client sees first (readiness, the 401 challenge, an
+//! authenticated PROPFIND of the address-book home) and that the mirror holds the
+//! mailbox's contacts (`/metrics`), then that SIGTERM stops the process cleanly.
+
+use cardbridge::emulator::{EmulatorConfig, EmulatorHandle};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cardbridge");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Kills the child if a test fails half-way.
+struct Running(Child);
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+async fn wait_ready(base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(r) = http().get(format!("{base}/readyz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{base} never became ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// What a client sees: 401 + Basic challenge without credentials, then a 207 listing
+/// the user's books; returns the PROPFIND body.
+async fn client_view(base: &str, user: &str, password: &str) -> String {
+    let c = http();
+    let home = format!("{base}/dav/addressbooks/{user}/");
+    let r = c
+        .request(reqwest::Method::from_bytes(b"PROPFIND").unwrap(), &home)
+        .header("Depth", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(challenge.starts_with("Basic"), "{challenge}");
+    let r = c
+        .request(reqwest::Method::from_bytes(b"PROPFIND").unwrap(), &home)
+        .basic_auth(user, Some(password))
+        .header("Depth", "1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 207);
+    r.text().await.unwrap()
+}
+
+async fn mirror_contacts(base: &str) -> f64 {
+    let text = http()
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .filter(|l| l.starts_with("cardbridge_mirror_contacts{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+fn sigterm_and_wait(mut child: Running) {
+    let pid = child.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn write_config(dir: &Path, port: u16, emu: &EmulatorHandle) -> std::path::PathBuf {
+    let path = dir.join("cardbridge.toml");
+    let text = format!(
+        "[server]\nlisten = \"127.0.0.1:{port}\"\n\n[graph]\nroot = \"{base}\"\nauthority = \"{base}\"\nclient_id = \"{client}\"\n\n[bridge]\nfreshness_secs = 0\n\n[state]\npath = \"{state}\"\n",
+        base = emu.base_url(),
+        client = emu.client_id(),
+        state = dir.join("state.redb").display(),
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_user_add_then_serve_from_a_config_file() {
+    let emu = cardbridge::emulator::start(EmulatorConfig {
+        throttle: false,
+        auto_approve: true,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    emu.seed_sample(&emu.default_user(), 25, 7);
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = write_config(dir.path(), port, &emu);
+
+    // login: device code, approved by the emulator; the sign-in lands in the state file.
+    let cfg = config.clone();
+    let login = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args(["login", "--config"])
+            .arg(&cfg)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        login.status.success(),
+        "{}",
+        String::from_utf8_lossy(&login.stderr)
+    );
+
+    // user add with a chosen password.
+    let mut add = Command::new(BIN)
+        .args(["user", "--config"])
+        .arg(&config)
+        .args(["add", "alice", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse battery\n")
+        .unwrap();
+    assert!(add.wait().unwrap().success());
+
+    let serve = Running(
+        Command::new(BIN)
+            .args(["serve", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    let listing = client_view(&base, "alice", "correct horse battery").await;
+    assert!(
+        listing.contains("/dav/addressbooks/alice/contacts/"),
+        "{listing}"
+    );
+    assert_eq!(mirror_contacts(&base).await, 25.0);
+    // Graph saw the bridge's requests under the signed-in user's token.
+    assert!(emu.stats().total > 0);
+    sigterm_and_wait(serve);
+    emu.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_prints_its_url_and_serves_the_sample_contacts() {
+    let mut child = Running(
+        Command::new(BIN)
+            .args([
+                "demo",
+                "--listen",
+                "127.0.0.1:0",
+                "--contacts",
+                "40",
+                "--user",
+                "demo",
+                "--password",
+                "demo-password",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    // Read the banner for the URL, and keep draining stdout afterwards.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.trim().strip_prefix("CardDAV server")
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(rest.trim().trim_end_matches('/').to_owned());
+            }
+        }
+    });
+    let base = rx.await.expect("demo ended without printing its URL");
+    wait_ready(&base).await;
+    let listing = client_view(&base, "demo", "demo-password").await;
+    assert!(
+        listing.contains("/dav/addressbooks/demo/contacts/"),
+        "{listing}"
+    );
+    assert_eq!(mirror_contacts(&base).await, 40.0);
+    sigterm_and_wait(child);
+}
