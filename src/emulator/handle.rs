@@ -193,6 +193,11 @@ impl EmulatorHandle {
         must(self.shared.op_contact_count(user_id), "contact_count")
     }
 
+    /// A contact's stored photo (media type, bytes); `None` when it has none or is unknown.
+    pub fn photo(&self, user_id: &str, id: &str) -> Option<(String, Vec<u8>)> {
+        self.shared.op_photo(user_id, id).ok().flatten()
+    }
+
     /// Contacts with a photo in every folder of the mailbox.
     pub fn contacts_with_photo(&self, user_id: &str) -> usize {
         must(

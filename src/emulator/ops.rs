@@ -203,6 +203,17 @@ impl Shared {
         self.with_mailbox(user, |mb, _| Ok(mb.contacts.len()))
     }
 
+    /// A contact's stored photo (media type, bytes), if any.
+    pub fn op_photo(&self, user: &str, id: &str) -> GraphResult<Option<(String, Vec<u8>)>> {
+        self.with_mailbox(user, |mb, _| {
+            let k = mb.contact_key(id).ok_or_else(GraphErr::not_found)?;
+            Ok(mb.contacts[&k]
+                .photo
+                .as_ref()
+                .map(|p| (p.content_type.clone(), p.bytes.to_vec())))
+        })
+    }
+
     pub fn op_contacts_with_photo(&self, user: &str) -> GraphResult<usize> {
         self.with_mailbox(user, |mb, _| {
             Ok(mb.contacts.values().filter(|c| c.photo.is_some()).count())
