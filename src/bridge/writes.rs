@@ -302,7 +302,11 @@ impl Bridge {
         let new_photo = parsed.photo.as_ref().map(PhotoRec::from_photo);
         let mut photo_stored: Option<PhotoRec> = old_photo.clone();
         let mut photo_error = None;
-        if let Some(p) = &parsed.photo
+        // A PUT without PHOTO of a contact that has one removes it: Graph cannot delete
+        // a contact photo, so it is replaced by the placeholder (see `photos`).
+        let removal = (parsed.photo.is_none() && !parsed.has_photo_property && old_photo.is_some())
+            .then(super::photos::placeholder);
+        if let Some(p) = parsed.photo.as_ref().or(removal.as_ref())
             && new_photo != old_photo
         {
             match acct.client.put_photo(&acct.mailbox, &id, p).await {
