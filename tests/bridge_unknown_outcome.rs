@@ -168,3 +168,64 @@ async fn lost_create_and_failed_lookup_is_503_then_the_retry_adopts_the_contact(
     assert_eq!(emu.contact_count(&user(&emu)), 1);
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn lost_update_response_is_acknowledged_when_graph_holds_the_card() {
+    let emu = emulator().await;
+    let b = bridge(&emu, 3600);
+    b.warm_up(USER).await.unwrap();
+    b.put_card(
+        USER,
+        DEFAULT_BOOK,
+        "u.vcf",
+        vcard("uid-upd", "Una", "Update"),
+        Precondition::default(),
+    )
+    .await
+    .unwrap();
+    // The PATCH is applied, its answer lost; the client's retry fails If-Match.
+    emu.add_fault(Fault {
+        method: Some("PATCH".into()),
+        drop_after: true,
+        count: Some(1),
+        ..Default::default()
+    });
+    let body = vcard("uid-upd", "Ulla", "Update");
+    let out = b
+        .put_card(
+            USER,
+            DEFAULT_BOOK,
+            "u.vcf",
+            body.clone(),
+            Precondition::default(),
+        )
+        .await
+        .expect("Graph holds exactly this card: acknowledged");
+    assert!(emu.stats().faults_injected >= 1, "the fault fired");
+    let served = b
+        .get_cards(USER, DEFAULT_BOOK, &["u.vcf".into()], V3)
+        .await
+        .unwrap()
+        .remove(0)
+        .unwrap();
+    assert_eq!(out.etag.as_deref(), Some(served.meta.etag.as_str()));
+    assert_eq!(served.body, body);
+    // A real concurrent Outlook edit still gives 412.
+    let id = emu.all_contacts(&user(&emu))[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    emu.outlook_edit(&user(&emu), &id, serde_json::json!({"jobTitle": "CFO"}));
+    let stale = b
+        .put_card(
+            USER,
+            DEFAULT_BOOK,
+            "u.vcf",
+            vcard("uid-upd", "Ursula", "Update"),
+            Precondition::default(),
+        )
+        .await;
+    assert_eq!(stale.unwrap_err(), StoreError::PreconditionFailed);
+    assert_eq!(emu.contact_count(&user(&emu)), 1);
+    emu.shutdown().await;
+}

@@ -7,6 +7,10 @@
 //! also sent to Graph, so an Outlook edit in between gives 412, never a lost update.
 //! Writes to a book are serialised with its refreshes.
 //!
+//! An update whose PATCH answered 412 is checked once more: a retried PATCH whose first
+//! attempt landed (answer lost) fails its own If-Match, so when Graph now holds exactly
+//! the card PUT, the write is acknowledged instead.
+//!
 //! Creates are not idempotent: before the POST a *pending* row (book, name → UID) is
 //! committed. If the POST's outcome is unknown (`GraphError::Transport`) the contact is
 //! looked up by its UID extended property before anything else; if Graph has it, it is
@@ -201,9 +205,17 @@ impl Bridge {
                         return Err(StoreError::PreconditionFailed);
                     }
                     Err(GraphError::PreconditionFailed) => {
-                        // Changed in Outlook meanwhile: the next read refreshes.
-                        invalidate(book);
-                        return Err(StoreError::PreconditionFailed);
+                        // Changed in Outlook meanwhile — or an earlier attempt of this
+                        // PATCH landed and its answer was lost (the retry then fails
+                        // If-Match): if Graph now holds exactly what was PUT, it is this
+                        // write. Otherwise the next read refreshes.
+                        match self.landed(m, &id, body, version, &parsed).await {
+                            Some(c) => c,
+                            None => {
+                                invalidate(book);
+                                return Err(StoreError::PreconditionFailed);
+                            }
+                        }
                     }
                     Err(err) => return Err(from_graph(err)),
                 };
@@ -262,6 +274,25 @@ impl Bridge {
                 Err(from_graph(e))
             }
         }
+    }
+
+    /// The contact `id` as Graph holds it, if it renders exactly as the card PUT.
+    async fn landed(
+        &self,
+        m: &AccountMirror,
+        id: &str,
+        body: &[u8],
+        version: VCardVersion,
+        parsed: &ParsedCard,
+    ) -> Option<Contact> {
+        let acct = &m.account;
+        let c = acct
+            .client
+            .get_contact(&acct.mailbox, id, &EXPAND)
+            .await
+            .ok()?;
+        let rendered = crate::vcard::contact_to_card(&c, parsed.photo.as_ref(), version);
+        same_card(body, rendered.as_bytes()).then_some(c)
     }
 
     /// The contact of this folder carrying `uid` in the UID extended property.
