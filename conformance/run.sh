@@ -220,7 +220,7 @@ suite_vdirsyncer_cli() {
 
 suite_tsdav() {
   install_node
-  NODE_PATH="$WORK/node/node_modules" timeout 300 node "$HERE/tsdav/tsdav_check.mjs"
+  NODE_PATH="$WORK/node/node_modules" timeout 300 node "$HERE/tsdav/tsdav_check.cjs"
 }
 
 suite_smoke() {
