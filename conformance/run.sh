@@ -63,12 +63,22 @@ VPY="$VENV/bin/python"
 
 stamp_ok() { [ -f "$1" ] && [ "$(cat "$1")" = "$2" ]; }
 
+# A virtual environment at $1; falls back to virtualenv (from PyPI) where the stdlib venv lacks
+# ensurepip (Debian's python3 without python3-venv).
+make_venv() {
+  if "$PYTHON" -m venv "$1" 2>/dev/null; then return 0; fi
+  rm -rf "$1"
+  log "python3 -m venv failed; using virtualenv from PyPI"
+  "$PYTHON" -m pip install --quiet --disable-pip-version-check --target "$WORK/virtualenv" "virtualenv==21.15.8"
+  PYTHONPATH="$WORK/virtualenv" "$PYTHON" -m virtualenv --quiet "$1"
+}
+
 install_python() {
   local want; want="$(cat "$HERE/requirements.txt")-$VDIRSYNCER_VERSION"
   if ! stamp_ok "$WORK/venv.stamp" "$want"; then
     log "installing vdirsyncer $VDIRSYNCER_VERSION and its test dependencies into .work/venv"
     rm -rf "$VENV" "$WORK/venv.stamp"
-    "$PYTHON" -m venv "$VENV"
+    make_venv "$VENV"
     "$VPY" -m pip install --quiet --disable-pip-version-check -r "$HERE/requirements.txt"
     printf '%s' "$want" > "$WORK/venv.stamp"
   fi
@@ -99,7 +109,7 @@ install_radicale() {
   if ! stamp_ok "$WORK/radicale.stamp" "$RADICALE_VERSION"; then
     log "installing Radicale $RADICALE_VERSION into .work/radicale-venv"
     rm -rf "$venv"
-    "$PYTHON" -m venv "$venv"
+    make_venv "$venv"
     "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "radicale==$RADICALE_VERSION"
     printf '%s' "$RADICALE_VERSION" > "$WORK/radicale.stamp"
   fi
