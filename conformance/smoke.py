@@ -318,6 +318,68 @@ def rfc3253_s3_6_unknown_report_refused():
     expect(r.status in (400, 403, 501), f"unknown REPORT answered {r.status}", r)
 
 
+@check
+def rfc5397_s3_principal_properties():
+    r = propfind(STATE["principal"], "<d:principal-URL/><d:displayname/><d:resourcetype/>")
+    url = single(r, "d:principal-URL").findtext("d:href", "", NS)
+    expect(path_of(url) == STATE["principal"], f"principal-URL {url!r} is not the principal", r)
+    rt = single(r, "d:resourcetype")
+    expect(rt.find("d:principal", NS) is not None, "principal's resourcetype lacks DAV:principal (RFC 3744 §4)", r)
+    expect(bool((single(r, "d:displayname").text or "").strip()), "principal without displayname", r)
+
+
+@check
+def rfc4918_s9_1_propname():
+    r = request("PROPFIND", STATE["book"], f"{XML_HEAD}<d:propfind {NSDECL}><d:propname/></d:propfind>", {"Depth": "0"})
+    resp = next(iter(responses(r).values()))
+    names = set()
+    for ps in resp.findall("d:propstat", NS):
+        for el in ps.find("d:prop", NS) or []:
+            names.add(el.tag)
+            expect(len(el) == 0 and not (el.text or "").strip(), f"propname returned a value for {el.tag}", r)
+    for want in (f"{{{D}}}resourcetype", f"{{{D}}}displayname", f"{{{C}}}supported-address-data"):
+        expect(want in names, f"propname lacks {want}", r)
+
+
+@check
+def rfc4918_s9_1_unknown_property_in_404_propstat():
+    r = propfind(STATE["book"], '<d:displayname/><x:no-such-prop xmlns:x="urn:example:none"/>')
+    resp = next(iter(responses(r).values()))
+    stats = {}
+    for ps in resp.findall("d:propstat", NS):
+        st = ps.findtext("d:status", "", NS).strip()
+        for el in ps.find("d:prop", NS) or []:
+            stats[el.tag] = st
+    expect(stats.get(f"{{{D}}}displayname") == "HTTP/1.1 200 OK", f"displayname status {stats.get(f'{{{D}}}displayname')!r}", r)
+    expect(stats.get("{urn:example:none}no-such-prop", "").startswith("HTTP/1.1 404"), "unknown property not in a 404 propstat", r)
+
+
+@check
+def rfc3744_s5_4_current_user_privilege_set():
+    r = propfind(STATE["book"], "<d:current-user-privilege-set/>")
+    el = single(r, "d:current-user-privilege-set")
+    privs = {p[0].tag for p in el.findall("d:privilege", NS) if len(p)}
+    expect(f"{{{D}}}read" in privs or f"{{{D}}}all" in privs, f"no DAV:read privilege ({privs})", r)
+
+
+@check
+def rfc4918_s20_6_doctype_refused():
+    body = (
+        '<?xml version="1.0"?>\n<!DOCTYPE lol [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+        f'<d:propfind {NSDECL}><d:prop><d:displayname/></d:prop></d:propfind>'
+    )
+    r = request("PROPFIND", STATE["book"], body, {"Depth": "0"})
+    expect(400 <= r.status < 500, f"a body with a DOCTYPE answered {r.status}", r)
+
+
+@check
+def rfc4918_s20_6_deeply_nested_xml_refused():
+    depth = 2000
+    body = f'{XML_HEAD}<d:propfind {NSDECL}><d:prop>' + "<x:a xmlns:x='urn:x'>" * depth + "</x:a>" * depth + "</d:prop></d:propfind>"
+    r = request("PROPFIND", STATE["book"], body, {"Depth": "0"})
+    expect(r.status in (400, 413, 207) and r.status != 500, f"deeply nested XML answered {r.status}", r)
+
+
 # ------------------------------------------------------------------ RFC 6352 properties
 
 @check
@@ -552,6 +614,239 @@ def rfc6352_s6_3_2_put_vcard4_accepted():
     expect_status(r, 201)
     g = request("GET", wbook() + "four.vcf")
     expect(b"four@example.com" in g.body and uid.encode() in g.body, "4.0 card did not round-trip", g)
+    STATE["four"] = wbook() + "four.vcf"
+
+
+@check
+def rfc6352_s6_3_2_put_answers_strong_etag():
+    r = put_card(wbook(), "gamma.vcf", vcard(str(uuid.uuid4()), "Smoke Gamma Query", "EMAIL;TYPE=WORK:gamma@example.org\r\nTEL;TYPE=CELL:+1 555 0100"), {"If-None-Match": "*"})
+    expect_status(r, 201)
+    et = r.header("etag") or ""
+    expect(et.startswith('"') and et.endswith('"'), f"PUT answered no strong ETag ({et!r})", r)
+    g = request("GET", wbook() + "gamma.vcf")
+    expect(g.header("etag") == et, f"ETag of PUT {et} != ETag of GET {g.header('etag')}", g)
+    STATE["gamma"] = wbook() + "gamma.vcf"
+    STATE["gamma_etag"] = et
+
+
+@check
+def rfc9110_s13_1_2_conditional_get_304_and_head():
+    et = STATE["gamma_etag"]
+    r = request("GET", STATE["gamma"], headers={"If-None-Match": et})
+    expect_status(r, 304)
+    expect(not r.body, "304 with a body", r)
+    h = request("HEAD", STATE["gamma"])
+    expect_status(h, 200)
+    expect(not h.body, "HEAD with a body", h)
+    expect(h.header("etag") == et, "HEAD ETag differs from GET's", h)
+    expect(bool(h.header("last-modified")), "no Last-Modified", h)
+
+
+@check
+def rfc4918_s15_card_live_properties():
+    r = propfind(STATE["gamma"], "<d:getetag/><d:getcontenttype/><d:getcontentlength/><d:getlastmodified/><d:resourcetype/>")
+    resp = next(iter(responses(r).values()))
+    ct = prop_ok(resp, "d:getcontenttype")
+    expect(ct is not None and (ct.text or "").startswith("text/vcard"), "getcontenttype is not text/vcard", r)
+    cl = prop_ok(resp, "d:getcontentlength")
+    g = request("GET", STATE["gamma"])
+    expect(cl is not None and (cl.text or "").strip() == str(len(g.body)), f"getcontentlength != GET body length {len(g.body)}", r)
+    expect(prop_ok(resp, "d:getlastmodified") is not None, "no getlastmodified", r)
+    expect(prop_ok(resp, "d:getetag").text == STATE["gamma_etag"], "getetag differs from the ETag header", r)
+
+
+def query_hrefs(filter_xml: str, extra="") -> tuple[Resp, set[str]]:
+    body = (
+        f"{XML_HEAD}<c:addressbook-query {NSDECL}><d:prop><d:getetag/></d:prop>"
+        f"<c:filter{extra}>{filter_xml}</c:filter></c:addressbook-query>"
+    )
+    r = request("REPORT", wbook(), body, {"Depth": "1"})
+    return r, set(responses(r))
+
+
+@check
+def rfc6352_s10_5_query_filter_language():
+    a, b, g, f = STATE["alpha"], STATE["beta"], STATE["gamma"], STATE.get("four", "")
+    cases = [
+        ('<c:prop-filter name="FN"><c:text-match match-type="ends-with">gamma query</c:text-match></c:prop-filter>', "", {g}),
+        ('<c:prop-filter name="FN"><c:text-match match-type="equals">smoke beta zork</c:text-match></c:prop-filter>', "", {b}),
+        ('<c:prop-filter name="FN"><c:text-match collation="i;ascii-casemap" match-type="contains">GAMMA</c:text-match></c:prop-filter>', "", {g}),
+        ('<c:prop-filter name="FN"><c:text-match negate-condition="yes" match-type="contains">gamma</c:text-match></c:prop-filter>', "", {a, b, f} - {""}),
+        ('<c:prop-filter name="EMAIL"><c:is-not-defined/></c:prop-filter>', "", {a, b}),  # alpha lost its EMAIL in the If-Match update
+        ('<c:prop-filter name="TEL"><c:param-filter name="TYPE"><c:text-match match-type="equals">cell</c:text-match></c:param-filter></c:prop-filter>', "", {g}),
+        ('<c:prop-filter name="FN"><c:text-match>alpha</c:text-match></c:prop-filter><c:prop-filter name="FN"><c:text-match>gamma</c:text-match></c:prop-filter>', "", {a, g}),
+        ('<c:prop-filter name="FN"><c:text-match>smoke</c:text-match></c:prop-filter><c:prop-filter name="EMAIL"><c:text-match>gamma</c:text-match></c:prop-filter>', ' test="allof"', {g}),
+        ('<c:prop-filter name="FN" test="allof"><c:text-match>smoke</c:text-match><c:text-match>zork</c:text-match></c:prop-filter>', "", {b}),
+    ]
+    for flt, extra, want in cases:
+        r, got = query_hrefs(flt, extra)
+        expect(got == want, f"filter {extra} {flt} matched {sorted(got)}, expected {sorted(want)}", r)
+
+
+@check
+def rfc6352_s8_6_1_query_limit_507():
+    body = (
+        f"{XML_HEAD}<c:addressbook-query {NSDECL}><d:prop><d:getetag/></d:prop><c:filter>"
+        '<c:prop-filter name="FN"><c:text-match>smoke</c:text-match></c:prop-filter></c:filter>'
+        "<c:limit><c:nresults>1</c:nresults></c:limit></c:addressbook-query>"
+    )
+    r = request("REPORT", wbook(), body, {"Depth": "1"})
+    rs = responses(r)
+    cards = [h for h in rs if h != wbook()]
+    expect(len(cards) == 1, f"limit 1 gave {len(cards)} cards", r)
+    expect(wbook() in rs and " 507 " in rs[wbook()].findtext("d:status", "", NS) + " ", "truncation not reported as 507 on the collection", r)
+
+
+@check
+def rfc6578_s3_6_sync_limit_and_continuation():
+    if not STATE.get("sync"):
+        raise Check("sync-collection not advertised")
+    body = (
+        f"{XML_HEAD}<d:sync-collection {NSDECL}><d:sync-token/><d:sync-level>1</d:sync-level>"
+        "<d:limit><d:nresults>1</d:nresults></d:limit><d:prop><d:getetag/></d:prop></d:sync-collection>"
+    )
+    r = request("REPORT", wbook(), body, {"Depth": "0"})
+    if r.status == 403 and b"number-of-matches-within-limits" in r.body:
+        return  # RFC 6578 §3.6 allows refusing the limit
+    rs = responses(r)
+    cards = [h for h in rs if h != wbook()]
+    expect(len(cards) <= 1, f"limit 1 gave {len(cards)} members", r)
+    expect(wbook() in rs and " 507 " in rs[wbook()].findtext("d:status", "", NS) + " ", "truncation not reported as 507", r)
+    token = r.xml().findtext("d:sync-token", None, NS)
+    seen = set(cards)
+    for _ in range(10):
+        body2 = body.replace("<d:sync-token/>", f"<d:sync-token>{token}</d:sync-token>")
+        r2 = request("REPORT", wbook(), body2, {"Depth": "0"})
+        rs2 = responses(r2)
+        seen |= {h for h in rs2 if h != wbook()}
+        token = r2.xml().findtext("d:sync-token", None, NS)
+        if wbook() not in rs2:
+            break
+    want = {STATE["alpha"], STATE["beta"], STATE["gamma"]}
+    expect(want <= seen, f"continuing from the 507 tokens did not list every member ({sorted(seen)})", r)
+
+
+@check
+def rfc6352_s6_3_2_1_unsupported_media_type_415():
+    r = put_card(wbook(), "json.vcf", '{"not": "a vcard"}', {"Content-Type": "application/json", "If-None-Match": "*"})
+    expect_status(r, 415)
+    expect(b"supported-address-data" in r.body, "415 without CARDDAV:supported-address-data", r)
+
+
+@check
+def rfc6352_s6_3_2_1_broken_vcard_valid_address_data():
+    r = put_card(wbook(), "broken.vcf", "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:No End\r\n", {"If-None-Match": "*"})
+    expect(400 <= r.status < 500, f"a vCard without END answered {r.status}", r)
+    expect(b"valid-address-data" in r.body, "no CARDDAV:valid-address-data in the error", r)
+
+
+@check
+def rfc6352_s6_3_2_1_no_uid_conflict_names_the_other_href():
+    r = put_card(wbook(), "alpha-dup.vcf", vcard(STATE["alpha_uid"], "Duplicate"), {"If-None-Match": "*"})
+    expect(r.status in (403, 409), f"duplicate UID answered {r.status}", r)
+    x = r.xml()
+    hrefs = [path_of(h.text or "") for h in x.iter(f"{{{D}}}href")]
+    expect(STATE["alpha"] in [urllib.parse.unquote(h) for h in hrefs], f"no-uid-conflict does not name {STATE['alpha']} ({hrefs})", r)
+
+
+@check
+def rfc2425_text_x_vcard_put_accepted():
+    r = put_card(wbook(), "legacy.vcf", vcard(str(uuid.uuid4()), "Legacy Type"), {"Content-Type": "text/x-vcard", "If-None-Match": "*"})
+    expect_status(r, 201)
+    d = request("DELETE", wbook() + "legacy.vcf")
+    expect_status(d, 200, 204)
+
+
+@check
+def rfc6352_s6_2_3_max_resource_size_413():
+    r = propfind(wbook(), "<c:max-resource-size/>")
+    el = prop_ok(next(iter(responses(r).values())), "c:max-resource-size")
+    if el is None:
+        return
+    limit = int(el.text)
+    note = "NOTE:" + "x" * (limit + 1024)
+    p = put_card(wbook(), "huge.vcf", vcard(str(uuid.uuid4()), "Too Big", note), {"If-None-Match": "*"})
+    expect(p.status in (403, 413), f"a card over max-resource-size answered {p.status}", p)
+    expect(p.status == 413 or b"max-resource-size" in p.body, "403 without CARDDAV:max-resource-size", p)
+
+
+@check
+def rfc6352_s6_3_2_photo_round_trips():
+    import struct, zlib
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)) + \
+        chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00\x00\xff\x00" * 2)) + chunk(b"IEND", b"")
+    b64 = base64.b64encode(png).decode()
+    uid = str(uuid.uuid4())
+    r = put_card(wbook(), "photo.vcf", vcard(uid, "Photo Person", f"PHOTO;ENCODING=b;TYPE=PNG:{b64}"), {"If-None-Match": "*"})
+    expect_status(r, 201)
+    g = request("GET", wbook() + "photo.vcf")
+    text = g.body.decode().replace("\r\n ", "").replace("\n ", "")
+    expect("PHOTO" in text, "PHOTO lost", g)
+    expect(b64 in text, "PHOTO bytes changed", g)
+    expect_status(request("DELETE", wbook() + "photo.vcf"), 200, 204)
+
+
+@check
+def rfc4918_s9_2_proppatch_displayname_and_atomicity():
+    body = (
+        f"{XML_HEAD}<d:propertyupdate {NSDECL}><d:set><d:prop><d:displayname>Smoke renamed ü</d:displayname>"
+        "</d:prop></d:set></d:propertyupdate>"
+    )
+    r = request("PROPPATCH", wbook(), body)
+    expect_status(r, 207)
+    p = propfind(wbook(), "<d:displayname/>")
+    expect(single(p, "d:displayname").text == "Smoke renamed ü", "displayname not renamed", p)
+    mixed = (
+        f"{XML_HEAD}<d:propertyupdate {NSDECL}><d:set><d:prop><d:displayname>Must not stick</d:displayname>"
+        "<d:getetag>\"x\"</d:getetag></d:prop></d:set></d:propertyupdate>"
+    )
+    r = request("PROPPATCH", wbook(), mixed)
+    expect_status(r, 207)
+    stats = {}
+    for ps in r.xml().iter(f"{{{D}}}propstat"):
+        st = ps.findtext("d:status", "", NS)
+        for el in ps.find("d:prop", NS) or []:
+            stats[el.tag] = st
+    expect(" 403 " in stats.get(f"{{{D}}}getetag", "") + " ", f"protected getetag not 403 ({stats})", r)
+    expect(" 424 " in stats.get(f"{{{D}}}displayname", "") + " ", f"displayname of a failed PROPPATCH not 424 ({stats})", r)
+    p = propfind(wbook(), "<d:displayname/>")
+    expect(single(p, "d:displayname").text == "Smoke renamed ü", "a failed PROPPATCH changed displayname", p)
+
+
+@check
+def rfc4918_s9_9_move_card_between_books():
+    other = f"{STATE['home']}smoke-move-{uuid.uuid4().hex[:8]}/"
+    body = (
+        f"{XML_HEAD}<d:mkcol {NSDECL}><d:set><d:prop><d:resourcetype><d:collection/><c:addressbook/>"
+        "</d:resourcetype></d:prop></d:set></d:mkcol>"
+    )
+    expect_status(request("MKCOL", other, body), 201)
+    STATE["other"] = other
+    src = STATE["gamma"]
+    dest = urllib.parse.urljoin(BASE, other + "gamma.vcf")
+    r = request("MOVE", src, headers={"Destination": dest, "Overwrite": "F"})
+    if r.status == 501:
+        raise Check("MOVE not implemented (clients then PUT + DELETE)")
+    expect_status(r, 201, 204)
+    expect_status(request("GET", src), 404)
+    g = request("GET", other + "gamma.vcf")
+    expect_status(g, 200)
+    expect(b"Smoke Gamma Query" in g.body, "moved card lost its content", g)
+    STATE["gamma"] = other + "gamma.vcf"
+
+
+@check
+def rfc5995_s3_add_member_only_if_post_creates():
+    r = propfind(wbook(), "<d:add-member/>")
+    el = prop_ok(next(iter(responses(r).values())), "d:add-member")
+    if el is None:
+        return  # not advertised: fine (clients then PUT)
+    target = el.findtext("d:href", "", NS)
+    p = request("POST", target, vcard(str(uuid.uuid4()), "Posted Card"), {"Content-Type": "text/vcard"})
+    expect_status(p, 201)
+    expect(bool(p.header("location")), "POST add-member without Location", p)
 
 
 # ------------------------------------------------------------------ RFC 6578
@@ -679,6 +974,16 @@ def rfc4918_s9_2_proppatch_protected_property_403():
 
 
 @check
+def rfc6352_default_address_book_cannot_be_deleted():
+    if not EMULATOR:
+        print("[SKIP] rfc6352_default_address_book_cannot_be_deleted: not the demo (would risk real data)")
+        return "skip"
+    r = request("DELETE", STATE["book"])
+    expect_status(r, 403)
+    expect_status(propfind(STATE["book"], "<d:resourcetype/>"), 207)
+
+
+@check
 def rfc4918_s9_6_1_delete_address_book():
     book = wbook()
     r = request("DELETE", book)
@@ -706,8 +1011,9 @@ def main() -> int:
             failed += 1
             print(f"[FAIL] {name}: {type(e).__name__}: {e}", flush=True)
             traceback.print_exc(file=sys.stdout)
-    if "wbook" in STATE:
-        request("DELETE", STATE["wbook"])
+    for key in ("wbook", "other"):
+        if key in STATE:
+            request("DELETE", STATE[key])
     return 1 if failed else 0
 
 
