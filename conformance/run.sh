@@ -9,6 +9,7 @@
 #   CONFORMANCE_SUITES=a,b       only these suites (vdirsyncer-storage, vdirsyncer-cli, tsdav, smoke)
 #   CONFORMANCE_SKIP_BUILD=1     do not run `cargo build --release` (reuse target/release/cardbridge)
 #   CONFORMANCE_BINARY=PATH      the cardbridge binary to start (default target/release/cardbridge)
+#   CONFORMANCE_LOGS=DIR         keep every suite's full log and the server's log in DIR
 #
 # Everything is installed into conformance/.work/ (git-ignored), pinned, and reused on the next run.
 # Output: one line per suite `NAME: N passed, N failed` then `conformance: N passed, N failed`;
@@ -24,7 +25,7 @@ ALL_SUITES="vdirsyncer-storage,vdirsyncer-cli,tsdav,smoke"
 VDIRSYNCER_VERSION=0.21.0
 RADICALE_VERSION=3.9.0
 
-usage() { sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 SERVER=cardbridge
 POSITIONAL=()
