@@ -470,7 +470,12 @@ fn map_lines(
         .iter()
         .find(|l| l.line.is("UID") && !l.line.value.trim().is_empty())
     {
-        Some(l) => unescape(l.line.value.trim()),
+        // Control characters are not vCard text (RFC 6350 §3.3 VALUE-CHAR) and the
+        // renderer drops them: keep the UID the client will be served back.
+        Some(l) => unescape(l.line.value.trim())
+            .chars()
+            .filter(|c| !c.is_control() || *c == '\t')
+            .collect(),
         None => {
             let uid = super::uid_from_bytes(original);
             m.lines.insert(
@@ -675,6 +680,19 @@ mod tests {
             card_to_contact(b"BEGIN:VCARD\r\nFN:x\r\nEND:VCARD\r\n", &small).unwrap_err(),
             VCardError::TooLarge { max: 10 }
         );
+    }
+
+    #[test]
+    fn uid_with_a_bare_cr_is_the_uid_served_back() {
+        // Found by fuzz/vcard_parse: a lone CR inside the UID line was part of the UID
+        // on PUT, but the rendered card drops it, so GET served a different UID.
+        let p = parse("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\nUID:ab\rcd\r\nEND:VCARD\r\n").unwrap();
+        assert_eq!(p.uid, "abcd");
+        assert_eq!(p.contact.extended_property(UID_PROPERTY_ID), Some("abcd"));
+        for v in [VCardVersion::V3, VCardVersion::V4] {
+            let card = crate::vcard::contact_to_card(&p.contact, None, v);
+            assert_eq!(parse(&card).unwrap().uid, "abcd", "{card}");
+        }
     }
 
     #[test]
