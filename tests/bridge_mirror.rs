@@ -42,11 +42,24 @@ async fn initial_load_costs_pages_not_contacts_and_serves_every_contact() {
         "every contact of every folder is served"
     );
     assert_eq!(requests(&emu), initial, "reads after the load are free");
+    // Photos: one GET per contact that has one (Graph flags them with the has-picture
+    // property; graph.md §4.6, §5.1), once per changeKey.
+    let photo_gets: u64 = emu
+        .stats()
+        .by_route
+        .iter()
+        .filter(|(route, _)| route.starts_with("GET ") && route.contains("photo"))
+        .map(|(_, n)| *n)
+        .sum();
+    let with_photo = emu.contacts_with_photo(&u) as u64;
+    assert!(with_photo > 0, "the sample has photos");
+    assert_eq!(photo_gets, with_photo, "each photo is read once");
     // 4 folders; per folder ceil(n/100) delta pages (+1 final page) and one list page
     // (or a couple of batches); plus the folder tree.
+    let without_photos = initial - photo_gets;
     assert!(
-        initial <= 25,
-        "initial load of {total} contacts took {initial} Graph requests"
+        without_photos <= 25,
+        "initial load of {total} contacts took {without_photos} Graph requests (+ {photo_gets} photos)"
     );
     let books = b.list_books(USER).await.unwrap();
     assert!(books[0].is_default);
@@ -370,4 +383,29 @@ async fn graph_request_counts() {
         println!("| {n} | {initial} | {poll} | {edit} | {multiget} |");
         emu.shutdown().await;
     }
+}
+
+#[tokio::test]
+async fn a_photo_added_in_outlook_is_fetched_and_served() {
+    let emu = emulator().await;
+    let u = user(&emu);
+    let folder = emu.default_folder_id(&u);
+    let id = emu.outlook_create(&u, &folder, json!({"givenName": "Pia", "surname": "Photo"}));
+    let b = bridge(&emu, 0);
+    b.warm_up(USER).await.unwrap();
+    let before = cards(&b, DEFAULT_BOOK).await;
+    assert_eq!(before.len(), 1);
+    assert!(!before[0].1.contains("PHOTO"), "{}", before[0].1);
+    let jpeg: Vec<u8> = [0xff, 0xd8, 0xff, 0xe0]
+        .into_iter()
+        .chain(b"outlook-picture".iter().copied())
+        .collect();
+    emu.outlook_set_photo(&u, &id, "image/jpeg", jpeg.clone());
+    let after = cards(&b, DEFAULT_BOOK).await;
+    let body = &after[0].1;
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&jpeg);
+    assert!(body.contains("PHOTO;ENCODING=b;TYPE=JPEG:"), "{body}");
+    assert!(body.replace("\r\n ", "").contains(&b64), "{body}");
+    emu.shutdown().await;
 }

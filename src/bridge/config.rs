@@ -1,5 +1,6 @@
-//! `[bridge]` section: mirror freshness, delta paging, journal retention, polling and the
-//! organisation mailbox list (DESIGN.md "Reads come from the mirror", "Sync tokens").
+//! `[bridge]` section: mirror freshness, delta paging, journal retention, polling, group
+//! cards and the organisation mailbox list (DESIGN.md "Reads come from the mirror",
+//! "Sync tokens", "Groups").
 //!
 //! Every field has a default, so an empty `[bridge]` (or none) is a working setup.
 
@@ -28,9 +29,29 @@ pub struct BridgeConfig {
     /// `limit` (the rest follows with a continuation token); 0 = no cap.
     #[serde(default)]
     pub sync_limit: usize,
+    /// Serve every Graph category of a book also as a group vCard, for every user
+    /// (Apple Contacts, DAVx5 in group-vCard mode; DESIGN.md "Groups"). Off by default:
+    /// Thunderbird shows group cards as odd contacts.
+    #[serde(default)]
+    pub group_cards: bool,
+    /// CardDAV users who get group cards even when `group_cards` is off.
+    #[serde(default)]
+    pub group_card_users: Vec<String>,
     /// App-only organisations: which CardDAV user reads which mailbox (`/users/{upn}`).
     #[serde(default)]
     pub mailboxes: Vec<MailboxEntry>,
+}
+
+impl BridgeConfig {
+    /// Whether `user` is served group cards.
+    pub fn group_cards_for(&self, user: &str) -> bool {
+        self.group_cards || self.group_card_users.iter().any(|u| u == user)
+    }
+
+    /// Whether any user may be served group cards (group changes are then journaled).
+    pub fn any_group_cards(&self) -> bool {
+        self.group_cards || !self.group_card_users.is_empty()
+    }
 }
 
 /// One CardDAV user ⇄ mailbox pair of an organisation served with an app-only token.
@@ -68,6 +89,8 @@ impl Default for BridgeConfig {
             journal_retention: default_retention(),
             poll_interval_secs: 0,
             sync_limit: 0,
+            group_cards: false,
+            group_card_users: Vec::new(),
             mailboxes: Vec::new(),
         }
     }
@@ -95,5 +118,16 @@ mod tests {
         assert_eq!(c.poll_interval_secs, 60);
         assert_eq!(c.mailboxes[0].mailbox, "alice@contoso.com");
         assert_eq!(c.mailboxes[0].display_name, None);
+    }
+
+    #[test]
+    fn group_cards_globally_or_per_user() {
+        let c = BridgeConfig::default();
+        assert!(!c.group_cards_for("alice") && !c.any_group_cards());
+        let c: BridgeConfig = toml::from_str("group_card_users = [\"bob\"]").unwrap();
+        assert!(c.group_cards_for("bob") && !c.group_cards_for("alice"));
+        assert!(c.any_group_cards());
+        let c: BridgeConfig = toml::from_str("group_cards = true").unwrap();
+        assert!(c.group_cards_for("alice"));
     }
 }

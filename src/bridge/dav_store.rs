@@ -4,8 +4,13 @@
 //! see `Bridge::ensure_fresh`), then answers from the mirror. Listing the home refreshes
 //! each book so that ctags and sync tokens in a Depth-1 PROPFIND of the home move when
 //! Outlook changed something.
+//!
+//! For users with group cards (`BridgeConfig::group_cards_for`), each book's members are
+//! its contacts plus its category groups (see `groups`), and a group card PUT or DELETE
+//! goes to `groups`.
 
 use super::folders::book_info;
+use super::groups::groups_of;
 use super::sync_token::SyncToken;
 use super::{Bridge, lock};
 use crate::dav::store::{
@@ -52,11 +57,16 @@ impl AddressBookStore for Bridge {
     ) -> StoreResult<Vec<CardMeta>> {
         let (_, b) = self.fresh_book(user, book).await?;
         let d = lock!(b.data.read())?;
-        Ok(d.names
+        let mut out: Vec<CardMeta> = d
+            .names
             .values()
             .filter_map(|id| d.contacts.get(id))
             .map(|e| e.meta(version))
-            .collect())
+            .collect();
+        if self.config.group_cards_for(user) {
+            out.extend(groups_of(&d).values().map(|g| g.meta(version)));
+        }
+        Ok(out)
     }
 
     async fn get_cards(
@@ -68,9 +78,17 @@ impl AddressBookStore for Bridge {
     ) -> StoreResult<Vec<Option<Card>>> {
         let (_, b) = self.fresh_book(user, book).await?;
         let d = lock!(b.data.read())?;
+        let groups = if self.config.group_cards_for(user) {
+            groups_of(&d)
+        } else {
+            Default::default()
+        };
         Ok(names
             .iter()
-            .map(|n| d.by_name(n).map(|e| e.card(version)))
+            .map(|n| match d.by_name(n) {
+                Some(e) => Some(e.card(version)),
+                None => groups.get(n).map(|g| g.card(version)),
+            })
             .collect())
     }
 
@@ -90,10 +108,22 @@ impl AddressBookStore for Bridge {
         let instance = lock!(b.rec.read())?.instance.clone();
         let limit = limit.or((self.config.sync_limit > 0).then_some(self.config.sync_limit));
         let d = lock!(b.data.read())?;
-        let sel = d
-            .journal
-            .select(&instance, since.as_ref(), &d.names, limit)
-            .map_err(|_| StoreError::InvalidSyncToken)?;
+        let groups = if self.config.group_cards_for(user) {
+            groups_of(&d)
+        } else {
+            Default::default()
+        };
+        let sel = if groups.is_empty() {
+            d.journal.select(&instance, since.as_ref(), &d.names, limit)
+        } else {
+            let mut members: std::collections::BTreeMap<&str, ()> =
+                d.names.keys().map(|n| (n.as_str(), ())).collect();
+            members.extend(groups.keys().map(|n| (n.as_str(), ())));
+            let members: std::collections::BTreeMap<String, ()> =
+                members.into_keys().map(|n| (n.to_owned(), ())).collect();
+            d.journal.select(&instance, since.as_ref(), &members, limit)
+        }
+        .map_err(|_| StoreError::InvalidSyncToken)?;
         let mut changes = Changes {
             changed: Vec::new(),
             deleted: Vec::new(),
@@ -101,9 +131,10 @@ impl AddressBookStore for Bridge {
             truncated: sel.truncated,
         };
         for name in sel.names {
-            match d.by_name(&name) {
-                Some(e) => changes.changed.push(e.meta(version)),
-                None => changes.deleted.push(name),
+            match (d.by_name(&name), groups.get(&name)) {
+                (Some(e), _) => changes.changed.push(e.meta(version)),
+                (None, Some(g)) => changes.changed.push(g.meta(version)),
+                (None, None) => changes.deleted.push(name),
             }
         }
         Ok(changes)
@@ -117,6 +148,11 @@ impl AddressBookStore for Bridge {
         body: Bytes,
         precondition: Precondition,
     ) -> StoreResult<PutOutcome> {
+        if self.config.group_cards_for(user) && crate::vcard::group::is_group_card(&body) {
+            return self
+                .put_group_impl(user, book, name, &body, precondition)
+                .await;
+        }
         self.put_card_impl(user, book, name, body, precondition)
             .await
     }
@@ -128,7 +164,15 @@ impl AddressBookStore for Bridge {
         name: &str,
         precondition: Precondition,
     ) -> StoreResult<()> {
-        self.delete_card_impl(user, book, name, precondition).await
+        match self
+            .delete_card_impl(user, book, name, precondition.clone())
+            .await
+        {
+            Err(StoreError::NotFound) if self.config.group_cards_for(user) => {
+                self.delete_group_impl(user, book, name, precondition).await
+            }
+            other => other,
+        }
     }
 
     async fn create_book(&self, user: &str, book: &str, patch: BookPatch) -> StoreResult<BookInfo> {

@@ -10,12 +10,18 @@
 //!
 //! Rendered vCards are cached per entry and version ([`Entry::rendered`]): rendered on
 //! first use, never stored; the ETag hashes exactly the bytes served.
+//!
+//! Group cards (DESIGN.md "Groups", see `groups`): with [`PlanOptions::groups`], a change
+//! to a contact's categories (or its arrival, departure or UID change) also journals the
+//! group card of each category concerned, so a member change moves the group's sync
+//! state like any card's.
 
 use super::etag::etag;
 use super::hrefs::name_for_graph_id;
 use super::journal::Journal;
 use super::records::{
-    self, BookState, ContactRec, book_state_key, contact_key, href_key, journal_key,
+    self, BookState, ContactRec, GroupRec, book_state_key, contact_key, group_key, href_key,
+    journal_key,
 };
 use crate::dav::store::{Card, CardMeta};
 use crate::state::{StateError, Table, WriteBatch};
@@ -106,6 +112,10 @@ pub enum Change {
     Upsert(Box<ContactRec>),
     /// Remove the contact with this Graph id (no-op when absent).
     Remove(String),
+    /// Set (`Some`) or drop (`None`) the record of the group card `name`; journals it.
+    Group { name: String, rec: Option<GroupRec> },
+    /// Journal `name` (a group card whose content changed without a contact change).
+    Touch(String),
 }
 
 /// Bookkeeping that goes with a change set.
@@ -119,12 +129,15 @@ pub struct PlanOptions {
     pub delta_link: Option<Option<String>>,
     /// `Some(t)`: the folder was refreshed from Graph at `t`.
     pub refreshed: Option<SystemTime>,
+    /// Journal the group cards whose members change (group cards are served to someone).
+    pub groups: bool,
 }
 
 #[derive(Debug)]
 enum Op {
     Put(Arc<Entry>),
     Remove { id: String, name: String },
+    Group { name: String, rec: Option<GroupRec> },
     Journal { name: String, deleted: bool },
 }
 
@@ -159,6 +172,8 @@ pub struct BookData {
     pub contacts: HashMap<String, Arc<Entry>>,
     /// Name → Graph id, in name order.
     pub names: BTreeMap<String, String>,
+    /// Group cards a client named: name → record (see `groups`).
+    pub group_recs: BTreeMap<String, GroupRec>,
 }
 
 impl BookData {
@@ -191,6 +206,11 @@ impl BookData {
             let rec: ContactRec = records::decode(&v)?;
             data.names.insert(rec.name.clone(), rec.id().to_owned());
             data.contacts.insert(rec.id().to_owned(), Entry::new(rec));
+        }
+        let prefix = records::group_prefix(acct, book);
+        for (k, v) in store.scan_prefix(Table::Meta, &prefix)? {
+            let name = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+            data.group_recs.insert(name, records::decode(&v)?);
         }
         Ok(data)
     }
@@ -228,9 +248,21 @@ impl BookData {
             let id = match c {
                 Change::Upsert(r) => r.id().to_owned(),
                 Change::Remove(id) => id.clone(),
+                Change::Group { .. } | Change::Touch(_) => continue,
             };
             last.insert(id, i);
         }
+        // Categories whose group cards change.
+        let mut categories: Vec<String> = Vec::new();
+        let mut touch = |cats: &mut dyn Iterator<Item = &String>| {
+            if options.groups {
+                for c in cats {
+                    if !categories.contains(c) {
+                        categories.push(c.clone());
+                    }
+                }
+            }
+        };
         for (i, change) in changes.into_iter().enumerate() {
             match change {
                 Change::Upsert(rec) => {
@@ -240,6 +272,26 @@ impl BookData {
                         continue;
                     }
                     let existing = self.contacts.get(&id);
+                    match existing {
+                        Some(e) if e.rec.uid() != rec.uid() => touch(
+                            &mut e
+                                .rec
+                                .contact
+                                .categories
+                                .iter()
+                                .chain(&rec.contact.categories),
+                        ),
+                        Some(e) => {
+                            let (old, new) = (&e.rec.contact.categories, &rec.contact.categories);
+                            touch(
+                                &mut old
+                                    .iter()
+                                    .filter(|c| !new.contains(c))
+                                    .chain(new.iter().filter(|c| !old.contains(c))),
+                            )
+                        }
+                        None => touch(&mut rec.contact.categories.iter()),
+                    }
                     if let Some(e) = existing {
                         if e.same_as(&rec) {
                             continue;
@@ -276,6 +328,7 @@ impl BookData {
                     let Some(e) = self.contacts.get(&id) else {
                         continue;
                     };
+                    touch(&mut e.rec.contact.categories.iter());
                     let name = e.rec.name.clone();
                     batch.delete(Table::Mirror, contact_key(acct, book, &id));
                     batch.delete(Table::Hrefs, href_key(acct, book, &name));
@@ -283,6 +336,22 @@ impl BookData {
                     journal.push((name.clone(), true));
                     ops.push(Op::Remove { id, name });
                 }
+                Change::Group { name, rec } => {
+                    let key = group_key(acct, book, &name);
+                    match &rec {
+                        Some(r) => batch.put(Table::Meta, key, records::encode(r)?),
+                        None => batch.delete(Table::Meta, key),
+                    }
+                    journal.push((name.clone(), false));
+                    ops.push(Op::Group { name, rec });
+                }
+                Change::Touch(name) => journal.push((name, false)),
+            }
+        }
+        for c in &categories {
+            let name = super::groups::group_name(&self.group_recs, c);
+            if !journal.iter().any(|(n, _)| *n == name) {
+                journal.push((name, false));
             }
         }
         // Simulate the journal to know the revisions and what pruning removes.
@@ -357,6 +426,14 @@ impl BookData {
                         self.names.remove(&name);
                     }
                 }
+                Op::Group { name, rec } => match rec {
+                    Some(r) => {
+                        self.group_recs.insert(name, r);
+                    }
+                    None => {
+                        self.group_recs.remove(&name);
+                    }
+                },
                 Op::Journal { name, deleted } => {
                     self.journal.push(&name, deleted);
                 }

@@ -11,6 +11,7 @@
 //! | `Journal` | `{acct}\0{book}\0{rev:016x}` | [`JournalRec`] |
 //! | `Sync` | `{acct}\0{book}` | [`BookState`]: revision, floor, delta link, last refresh |
 //! | `Meta` | `{acct}\0pending\0{book}\0{name}` | UID of a create whose outcome is unknown |
+//! | `Meta` | `{acct}\0group\0{book}\0{name}` | [`GroupRec`]: a group card a client named |
 //!
 //! Everything one change touches (contact row, href, journal entry, book state) is
 //! written in one [`crate::state::WriteBatch`], so a crash leaves the previous state.
@@ -64,14 +65,33 @@ pub fn pending_key(acct: &str, book: &str, name: &str) -> Vec<u8> {
     key(&[acct, "pending", book, name])
 }
 
+pub fn group_prefix(acct: &str, book: &str) -> Vec<u8> {
+    let mut k = key(&[acct, "group", book]);
+    k.push(0);
+    k
+}
+pub fn group_key(acct: &str, book: &str, name: &str) -> Vec<u8> {
+    key(&[acct, "group", book, name])
+}
+
 /// The tables a book's rows live in, with the prefix to delete when the book goes.
-pub fn book_prefixes(acct: &str, book: &str) -> [(Table, Vec<u8>); 4] {
+pub fn book_prefixes(acct: &str, book: &str) -> [(Table, Vec<u8>); 5] {
     [
         (Table::Mirror, contacts_prefix(acct, book)),
         (Table::Hrefs, book_prefix(acct, book)),
         (Table::Journal, book_prefix(acct, book)),
         (Table::Meta, pending_prefix(acct, book)),
+        (Table::Meta, group_prefix(acct, book)),
     ]
+}
+
+/// A group card kept at the name and UID a client gave it (Graph has no group object:
+/// the category is the truth for membership, this row only remembers the client's
+/// href and UID, and keeps a group alive while it has no member).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupRec {
+    pub category: String,
+    pub uid: String,
 }
 
 /// One address book = one contact folder.

@@ -111,6 +111,7 @@ impl Bridge {
             PlanOptions {
                 journal,
                 retention: self.config.journal_retention,
+                groups: self.config.any_group_cards(),
                 delta_link: Some(Some(delta_link)),
                 refreshed: Some(started),
             },
@@ -383,6 +384,8 @@ impl Bridge {
         for (i, r) in results {
             match r {
                 Ok(p) => {
+                    // The placeholder of a removed photo is no photo (see `photos`).
+                    let p = p.filter(|p| !super::photos::is_placeholder(&p.bytes));
                     recs[i].photo = p.as_ref().map(PhotoRec::from_photo);
                     recs[i].photo_ck = Some(recs[i].change_key().to_owned());
                 }

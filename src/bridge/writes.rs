@@ -7,6 +7,10 @@
 //! also sent to Graph, so an Outlook edit in between gives 412, never a lost update.
 //! Writes to a book are serialised with its refreshes.
 //!
+//! An update whose PATCH answered 412 is checked once more: a retried PATCH whose first
+//! attempt landed (answer lost) fails its own If-Match, so when Graph now holds exactly
+//! the card PUT, the write is acknowledged instead.
+//!
 //! Creates are not idempotent: before the POST a *pending* row (book, name → UID) is
 //! committed. If the POST's outcome is unknown (`GraphError::Transport`) the contact is
 //! looked up by its UID extended property before anything else; if Graph has it, it is
@@ -53,7 +57,7 @@ fn card_error(e: VCardError) -> StoreError {
 }
 
 /// The vCard version of a PUT body (its `VERSION` line; 3.0 when absent).
-fn body_version(body: &[u8]) -> VCardVersion {
+pub(crate) fn body_version(body: &[u8]) -> VCardVersion {
     let text = String::from_utf8_lossy(body);
     let v4 = text.lines().any(|l| {
         let l = l.trim_end_matches('\r');
@@ -201,9 +205,17 @@ impl Bridge {
                         return Err(StoreError::PreconditionFailed);
                     }
                     Err(GraphError::PreconditionFailed) => {
-                        // Changed in Outlook meanwhile: the next read refreshes.
-                        invalidate(book);
-                        return Err(StoreError::PreconditionFailed);
+                        // Changed in Outlook meanwhile — or an earlier attempt of this
+                        // PATCH landed and its answer was lost (the retry then fails
+                        // If-Match): if Graph now holds exactly what was PUT, it is this
+                        // write. Otherwise the next read refreshes.
+                        match self.landed(m, &id, body, version, &parsed).await {
+                            Some(c) => c,
+                            None => {
+                                invalidate(book);
+                                return Err(StoreError::PreconditionFailed);
+                            }
+                        }
                     }
                     Err(err) => return Err(from_graph(err)),
                 };
@@ -264,6 +276,25 @@ impl Bridge {
         }
     }
 
+    /// The contact `id` as Graph holds it, if it renders exactly as the card PUT.
+    async fn landed(
+        &self,
+        m: &AccountMirror,
+        id: &str,
+        body: &[u8],
+        version: VCardVersion,
+        parsed: &ParsedCard,
+    ) -> Option<Contact> {
+        let acct = &m.account;
+        let c = acct
+            .client
+            .get_contact(&acct.mailbox, id, &EXPAND)
+            .await
+            .ok()?;
+        let rendered = crate::vcard::contact_to_card(&c, parsed.photo.as_ref(), version);
+        same_card(body, rendered.as_bytes()).then_some(c)
+    }
+
     /// The contact of this folder carrying `uid` in the UID extended property.
     async fn lookup_uid(
         &self,
@@ -302,7 +333,11 @@ impl Bridge {
         let new_photo = parsed.photo.as_ref().map(PhotoRec::from_photo);
         let mut photo_stored: Option<PhotoRec> = old_photo.clone();
         let mut photo_error = None;
-        if let Some(p) = &parsed.photo
+        // A PUT without PHOTO of a contact that has one removes it: Graph cannot delete
+        // a contact photo, so it is replaced by the placeholder (see `photos`).
+        let removal = (parsed.photo.is_none() && !parsed.has_photo_property && old_photo.is_some())
+            .then(super::photos::placeholder);
+        if let Some(p) = parsed.photo.as_ref().or(removal.as_ref())
             && new_photo != old_photo
         {
             match acct.client.put_photo(&acct.mailbox, &id, p).await {
@@ -363,6 +398,7 @@ impl Bridge {
                 PlanOptions {
                     journal,
                     retention: self.config.journal_retention,
+                    groups: self.config.any_group_cards(),
                     ..Default::default()
                 },
             )
@@ -386,6 +422,7 @@ impl Bridge {
             PlanOptions {
                 journal: true,
                 retention: self.config.journal_retention,
+                groups: self.config.any_group_cards(),
                 ..Default::default()
             },
             false,

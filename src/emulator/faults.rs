@@ -2,8 +2,9 @@
 //!
 //! A [`Fault`] matches requests by method and path substring and then answers with a
 //! status (429 / 503 / 504 / 410 … with Graph's error envelope and an optional
-//! `Retry-After`), delays the request, or drops the connection without an answer. It
-//! fires for the next `count` matching requests, or with a probability, or forever.
+//! `Retry-After`), delays the request, or drops the connection without an answer —
+//! either before handling (nothing happened) or, with `drop_after`, after handling (the
+//! change is made, the answer is lost: an unknown outcome for the client). It fires for the next `count` matching requests, or with a probability, or forever.
 
 use super::errors::GraphErr;
 use serde::{Deserialize, Serialize};
@@ -24,8 +25,11 @@ pub struct Fault {
     pub retry_after: Option<u64>,
     /// Delay before answering (or before handling, without `status`).
     pub delay_ms: Option<u64>,
-    /// Close the connection without an answer.
+    /// Close the connection without an answer, before handling the request.
     pub drop_connection: bool,
+    /// Handle the request (the change is made), then close the connection without the
+    /// answer: the response is lost (issue 7 item 7).
+    pub drop_after: bool,
     /// Fire for this many matching requests, then disappear (forever when absent).
     pub count: Option<u32>,
     /// Fire with this probability (0..1) per matching request.
@@ -41,6 +45,7 @@ pub struct Hit {
     pub delay: Option<Duration>,
     pub respond: Option<GraphErr>,
     pub drop_connection: bool,
+    pub drop_after: bool,
 }
 
 /// The fault list.
@@ -100,6 +105,7 @@ impl Faults {
             delay: f.delay_ms.map(Duration::from_millis),
             respond,
             drop_connection: f.drop_connection,
+            drop_after: f.drop_after,
         })
     }
 }
@@ -129,6 +135,20 @@ mod tests {
         );
         assert!(f.check("GET", "/v1.0/me/contacts/delta").is_some());
         assert!(f.check("GET", "/v1.0/me/contacts/delta").is_none());
+    }
+
+    #[test]
+    fn drop_after_is_carried_to_the_hit() {
+        let f = Faults::default();
+        f.add(Fault {
+            method: Some("POST".into()),
+            drop_after: true,
+            count: Some(1),
+            ..Fault::default()
+        });
+        let hit = f.check("POST", "/v1.0/me/contacts").unwrap();
+        assert!(hit.drop_after && !hit.drop_connection && hit.respond.is_none());
+        assert!(f.check("POST", "/v1.0/me/contacts").is_none());
     }
 
     #[test]

@@ -159,6 +159,16 @@ impl EmulatorHandle {
         );
     }
 
+    /// Give a contact a picture as Outlook would: new changeKey, visible in delta, and the
+    /// MAPI has-picture extended property set (graph.md §4.6, §5.1).
+    pub fn outlook_set_photo(&self, user_id: &str, id: &str, content_type: &str, bytes: Vec<u8>) {
+        must(
+            self.shared
+                .op_outlook_set_photo(user_id, id, content_type, bytes.into()),
+            "outlook_set_photo",
+        );
+    }
+
     pub fn outlook_delete(&self, user_id: &str, id: &str) {
         must(self.shared.op_outlook_delete(user_id, id), "outlook_delete");
     }
@@ -173,9 +183,27 @@ impl EmulatorHandle {
         self.shared.op_contact(user_id, id).ok()
     }
 
+    /// Every contact of the mailbox (immutable ids, all extended properties).
+    pub fn all_contacts(&self, user_id: &str) -> Vec<serde_json::Value> {
+        must(self.shared.op_all_contacts(user_id), "all_contacts")
+    }
+
     /// Contacts in every folder of the mailbox.
     pub fn contact_count(&self, user_id: &str) -> usize {
         must(self.shared.op_contact_count(user_id), "contact_count")
+    }
+
+    /// A contact's stored photo (media type, bytes); `None` when it has none or is unknown.
+    pub fn photo(&self, user_id: &str, id: &str) -> Option<(String, Vec<u8>)> {
+        self.shared.op_photo(user_id, id).ok().flatten()
+    }
+
+    /// Contacts with a photo in every folder of the mailbox.
+    pub fn contacts_with_photo(&self, user_id: &str) -> usize {
+        must(
+            self.shared.op_contacts_with_photo(user_id),
+            "contacts_with_photo",
+        )
     }
 
     /// Every delta link of the mailbox answers 410 from now on.

@@ -126,6 +126,27 @@ impl Shared {
         })
     }
 
+    /// Set a contact's picture as Outlook would (new changeKey, has-picture flag set).
+    pub fn op_outlook_set_photo(
+        &self,
+        user: &str,
+        id: &str,
+        content_type: &str,
+        bytes: bytes::Bytes,
+    ) -> GraphResult<()> {
+        self.with_mailbox(user, |mb, _| {
+            let k = mb.contact_key(id).ok_or_else(GraphErr::not_found)?;
+            mb.set_photo(
+                k,
+                super::world::StoredPhoto {
+                    content_type: content_type.to_owned(),
+                    bytes,
+                },
+                true,
+            )
+        })
+    }
+
     pub fn op_outlook_delete(&self, user: &str, id: &str) -> GraphResult<()> {
         self.with_mailbox(user, |mb, _| {
             let k = mb.contact_key(id).ok_or_else(GraphErr::not_found)?;
@@ -159,8 +180,44 @@ impl Shared {
         })
     }
 
+    /// Every contact of the mailbox as `op_contact` renders it (in no particular order).
+    pub fn op_all_contacts(&self, user: &str) -> GraphResult<Vec<Value>> {
+        self.with_mailbox(user, |mb, settings| {
+            Ok(mb
+                .contacts
+                .values()
+                .map(|c| {
+                    let opts = RenderOpts {
+                        immutable: true,
+                        expand_extended: Some(c.ext.keys().cloned().collect()),
+                        schema_2026: settings.schema_2026,
+                        ..RenderOpts::default()
+                    };
+                    Value::Object(mb.render_contact(c, &opts))
+                })
+                .collect())
+        })
+    }
+
     pub fn op_contact_count(&self, user: &str) -> GraphResult<usize> {
         self.with_mailbox(user, |mb, _| Ok(mb.contacts.len()))
+    }
+
+    /// A contact's stored photo (media type, bytes), if any.
+    pub fn op_photo(&self, user: &str, id: &str) -> GraphResult<Option<(String, Vec<u8>)>> {
+        self.with_mailbox(user, |mb, _| {
+            let k = mb.contact_key(id).ok_or_else(GraphErr::not_found)?;
+            Ok(mb.contacts[&k]
+                .photo
+                .as_ref()
+                .map(|p| (p.content_type.clone(), p.bytes.to_vec())))
+        })
+    }
+
+    pub fn op_contacts_with_photo(&self, user: &str) -> GraphResult<usize> {
+        self.with_mailbox(user, |mb, _| {
+            Ok(mb.contacts.values().filter(|c| c.photo.is_some()).count())
+        })
     }
 
     pub fn op_expire_delta(&self, user: &str) -> GraphResult<()> {

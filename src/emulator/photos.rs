@@ -3,13 +3,19 @@
 //! `GET …/photo/$value` returns the bytes or 404 `ErrorItemNotFound`; `GET …/photo` the
 //! metadata; `PUT`/`PATCH …/photo/$value` stores an `image/*` body (415 otherwise, 403 on
 //! a personal account) and, by default, bumps the contact's changeKey. There is no delete
-//! (405), as in Graph.
+//! (405), as in Graph. A stored photo sets the MAPI has-picture flag
+//! ([`HAS_PICTURE_PROPERTY_ID`], `true`), readable with `$expand` like any extended
+//! property, as Exchange does for a contact with a picture attachment.
 
 use super::errors::{GraphErr, GraphResult};
 use super::graph::Ctx;
 use super::request::Reply;
 use super::world::StoredPhoto;
 use serde_json::json;
+
+/// PidLidHasPicture in the address-book property set (graph.md §5.1).
+pub const HAS_PICTURE_PROPERTY_ID: &str =
+    "Boolean {00062004-0000-0000-C000-000000000046} Id 0x8015";
 
 fn find(ctx: &Ctx<'_>, id: &str) -> GraphResult<u64> {
     ctx.mb.contact_key(id).ok_or_else(GraphErr::not_found)

@@ -168,8 +168,10 @@ async fn handle(
     }
     let mut delay = None;
     let mut faulted = false;
+    let mut drop_after = false;
     if let Some(hit) = shared.faults.check(method.as_str(), &path) {
         faulted = true;
+        drop_after = hit.drop_after;
         if hit.drop_connection {
             if let Some(d) = hit.delay {
                 tokio::time::sleep(d).await;
@@ -230,6 +232,11 @@ async fn handle(
             true,
         )
     };
+    if drop_after {
+        // The request was handled; its answer is lost.
+        shared.stats.record(method.as_str(), "dropped", 0, true);
+        return Err(Dropped);
+    }
     shared
         .stats
         .record(method.as_str(), reply.route, reply.status, faulted);

@@ -462,6 +462,12 @@ impl Mailbox {
             .get_mut(&key)
             .ok_or_else(GraphErr::not_found)?;
         c.photo = Some(photo);
+        // Exchange flags an item with a picture attachment (PidLidHasPicture); it is
+        // what a Graph client can see without fetching every photo (graph.md §5.1).
+        c.ext.insert(
+            super::photos::HAS_PICTURE_PROPERTY_ID.to_owned(),
+            "true".to_owned(),
+        );
         if let Some(seq) = seq {
             c.change_seq = seq;
             c.modified = now_string();

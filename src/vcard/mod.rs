@@ -14,7 +14,8 @@
 //! - `stash.rs`: the stash text format and fingerprints.
 //! - `version.rs`: 3.0 ⇄ 4.0 through calcard; `photo.rs`: PHOTO ⇄ contact photo.
 //! - `negotiate.rs`: version to serve; `legacy.rs`: Outlook REST v2.0 / Live v5.0 JSON;
-//!   `convert.rs`: the `cardbridge convert` command.
+//!   `convert.rs`: the `cardbridge convert` command; `group.rs`: group vCards
+//!   (categories served as groups).
 
 mod line;
 mod mapping;
@@ -26,6 +27,7 @@ mod text;
 mod version;
 
 pub mod convert;
+pub mod group;
 pub mod legacy;
 pub mod negotiate;
 
