@@ -393,3 +393,65 @@ async fn writes_reach_graph_and_users_are_isolated() {
     w.stack.shutdown().await;
     w.emu.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn books_and_cards_may_have_any_name_a_client_chooses() {
+    // vdirsyncer's test_specialchars / test_newline_in_uid: names with spaces, `@`,
+    // non-ASCII letters and a newline are percent-encoded in hrefs, not refused.
+    let w = world(0).await;
+    let alice = client(&w, "alice", "alice-pw");
+    let book = "/dav/addressbooks/alice/test%20%40%20foo%20%C3%A4t%20bar/";
+    alice
+        .request(libdav::carddav::CreateAddressBook::new(book).with_display_name("Spécial"))
+        .await
+        .unwrap();
+    let books = alice
+        .request(FindAddressBooks::new("/dav/addressbooks/alice/"))
+        .await
+        .unwrap()
+        .addressbooks;
+    assert!(
+        books
+            .iter()
+            .any(|b| b.href == "/dav/addressbooks/alice/test @ foo ät bar/"),
+        "{:?}",
+        books.iter().map(|b| &b.href).collect::<Vec<_>>()
+    );
+    let folders = w.emu.folders(&w.alice_mailbox);
+    assert!(
+        folders
+            .iter()
+            .any(|f| f.display_name.as_deref() == Some("Spécial"))
+    );
+
+    let href = "/dav/addressbooks/alice/test%20@%20foo%20%C3%A4t%20bar/uid-with%0Anewline.vcf";
+    let etag = alice
+        .request(
+            PutResource::new(href)
+                .create(vcard("uid-with\\nnewline", "Nina", "Newline"), "text/vcard"),
+        )
+        .await
+        .unwrap()
+        .etag
+        .expect("an ETag");
+    let listed = alice
+        .request(ListResources::new(
+            "/dav/addressbooks/alice/test%20@%20foo%20%C3%A4t%20bar/",
+        ))
+        .await
+        .unwrap()
+        .resources;
+    // libdav decodes hrefs (and so keeps the collection itself in this listing).
+    let cards: Vec<_> = listed
+        .iter()
+        .filter(|r| !r.resource_type.is_collection)
+        .collect();
+    assert_eq!(cards.len(), 1, "{listed:?}");
+    assert_eq!(
+        cards[0].href,
+        "/dav/addressbooks/alice/test @ foo ät bar/uid-with\nnewline.vcf"
+    );
+    assert_eq!(cards[0].etag.as_deref(), Some(etag.as_str()));
+    w.stack.shutdown().await;
+    w.emu.shutdown().await;
+}

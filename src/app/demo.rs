@@ -52,6 +52,11 @@ pub struct DemoArgs {
     /// Seconds a mirror read stays fresh before the bridge asks Graph for changes.
     #[arg(long, default_value_t = 5)]
     pub freshness_secs: u64,
+    /// Sustained CardDAV requests per second per user (0 turns the per-user throttle
+    /// off; default: the server's default). Test suites that fire hundreds of requests
+    /// a second and do not retry on 503 (vdirsyncer's) need 0.
+    #[arg(long)]
+    pub user_requests_per_sec: Option<f64>,
 }
 
 /// Start the emulator and the bridge, print how to connect, serve until Ctrl-C.
@@ -101,10 +106,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             display_name: profile.display_name.clone().unwrap_or(upn.clone()),
         },
     );
-    let server = ServerOptions {
+    let mut server = ServerOptions {
         listen: args.listen,
         ..ServerOptions::default()
     };
+    if let Some(rate) = args.user_requests_per_sec {
+        server.user_requests_per_sec = rate;
+    }
     let stack = start_stack(StackParts {
         store,
         bridge: BridgeConfig {

@@ -43,28 +43,27 @@ pub fn segment_for_folder_id(id: &str, attempt: u32) -> String {
     }
 }
 
-/// Whether `name` is acceptable as a card's resource name: non-empty, no `/`, no NUL or
-/// control characters, not `.`/`..`, at most 255 bytes.
+/// Whether `name` is acceptable as a client-chosen resource name: anything `dav` can
+/// carry in a path segment (it percent-encodes every href it writes), except what
+/// would break the layout or the state keys: `/`, `\`, NUL (the key separator), `.`
+/// and `..`. Control characters such as a newline are allowed: real UIDs carry them
+/// and vdirsyncer names cards after their UIDs.
 pub fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 255
-        && name != "."
-        && name != ".."
-        && !name
-            .chars()
-            .any(|c| c == '/' || c == '\\' || c.is_control())
+    valid_path_segment(name, 255)
 }
 
-/// Whether `segment` is acceptable as a client-chosen book segment (MKCOL): ASCII,
-/// URL-safe characters only (`dav` hands segments out unencoded in `BookInfo::id`).
+/// Whether `segment` is acceptable as a client-chosen book segment (MKCOL); the same
+/// rule as [`valid_name`] (hrefs are percent-encoded by `dav`), shorter.
 pub fn valid_segment(segment: &str) -> bool {
-    !segment.is_empty()
-        && segment.len() <= 128
-        && segment != "."
-        && segment != ".."
-        && segment
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'@'))
+    valid_path_segment(segment, 128)
+}
+
+fn valid_path_segment(s: &str, max_len: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max_len
+        && s != "."
+        && s != ".."
+        && !s.chars().any(|c| matches!(c, '/' | '\\' | '\0'))
 }
 
 #[cfg(test)]
@@ -104,10 +103,12 @@ mod tests {
         assert!(!valid_name("a/b.vcf"));
         assert!(!valid_name(".."));
         assert!(!valid_name(""));
-        assert!(!valid_name("a\nb"));
+        assert!(valid_name("a\nb.vcf"));
+        assert!(!valid_name("a\0b"));
         assert!(valid_segment("6f1b7c0e-0b7a-4c39-9d52-ff11aa22bb33"));
-        assert!(!valid_segment("a b"));
-        assert!(!valid_segment("ü"));
+        assert!(valid_segment("test @ foo ät bar"));
+        assert!(!valid_segment("a/b"));
+        assert!(!valid_segment("a\0b"));
         assert!(!valid_segment(".."));
     }
 }

@@ -110,6 +110,8 @@ pub enum DavError {
     MethodNotAllowed { allow: &'static str },
     /// 409 with an explanation.
     Conflict(String),
+    /// 415: a request body of a media type the method does not take (RFC 4918 §9.3).
+    UnsupportedMediaType(String),
     /// 412 (RFC 9110 §15.5.13).
     PreconditionFailed,
     /// 502 with an explanation (MOVE to another server, RFC 4918 §9.9.4).
@@ -205,6 +207,9 @@ impl DavError {
                 r
             }
             DavError::Conflict(m) => response::text(StatusCode::CONFLICT, m),
+            DavError::UnsupportedMediaType(m) => {
+                response::text(StatusCode::UNSUPPORTED_MEDIA_TYPE, m)
+            }
             DavError::PreconditionFailed => {
                 response::text(StatusCode::PRECONDITION_FAILED, "precondition failed")
             }

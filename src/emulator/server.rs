@@ -99,7 +99,13 @@ pub async fn serve(
                 let Ok((stream, _)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
                 let shared = shared.clone();
-                let svc = hyper::service::service_fn(move |req| handle(shared.clone(), req));
+                // Each request runs in its own task, as on a real server: a client that
+                // hangs up (its timeout) does not cancel work Graph has already begun, so a
+                // slow create still lands after the client gave up (graph.md §7).
+                let svc = hyper::service::service_fn(move |req| {
+                    let task = tokio::spawn(handle(shared.clone(), req));
+                    async move { task.await.unwrap_or(Err(Dropped)) }
+                });
                 let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
                 let conn = builder.serve_connection(TokioIo::new(stream), svc).into_owned();
                 let watched = graceful.watch(conn);

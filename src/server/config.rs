@@ -52,7 +52,9 @@ pub struct ServerConfig {
     /// Window over which failed logins are counted, in seconds.
     #[serde(default = "default_failed_login_window")]
     pub failed_login_window_secs: u64,
-    /// Sustained requests per second allowed per authenticated user.
+    /// Sustained requests per second allowed per authenticated user (0: no limit).
+    /// The burst covers a first sync: DAVx5 and vdirsyncer send hundreds of requests
+    /// in a few seconds, and vdirsyncer does not retry a 503.
     #[serde(default = "default_user_rate")]
     pub user_requests_per_sec: f64,
     /// Burst of requests a user may make above the sustained rate.
@@ -88,10 +90,10 @@ fn default_failed_login_window() -> u64 {
     300
 }
 fn default_user_rate() -> f64 {
-    50.0
+    100.0
 }
 fn default_user_burst() -> u32 {
-    200
+    1000
 }
 fn default_max_connections() -> usize {
     1024

@@ -114,6 +114,16 @@ fn read_card(text: &str) -> Result<RawCard, VCardError> {
         let line = ContentLine::parse(&u.text).map_err(|e| {
             VCardError::Invalid(format!("line {}: {e}: {:?}", u.line_no, preview(&u.text)))
         })?;
+        // A BEGIN or END that is not the card's own (`END:VCARDx`, `BEGIN:VGROUP`):
+        // stashed and served again, it would end the card early for the reader.
+        if line.is("BEGIN") || line.is("END") {
+            return Err(VCardError::Invalid(format!(
+                "line {}: nested or malformed {}: {:?}",
+                u.line_no,
+                line.name.to_ascii_uppercase(),
+                preview(&u.text)
+            )));
+        }
         if line.is("VERSION") {
             version = Some(match line.value.trim() {
                 "2.1" | "2.0" => SourceVersion::V21,
@@ -470,7 +480,12 @@ fn map_lines(
         .iter()
         .find(|l| l.line.is("UID") && !l.line.value.trim().is_empty())
     {
-        Some(l) => unescape(l.line.value.trim()),
+        // Control characters are not vCard text (RFC 6350 §3.3 VALUE-CHAR) and the
+        // renderer drops them: keep the UID the client will be served back.
+        Some(l) => unescape(l.line.value.trim())
+            .chars()
+            .filter(|c| !c.is_control() || *c == '\t')
+            .collect(),
         None => {
             let uid = super::uid_from_bytes(original);
             m.lines.insert(
@@ -675,6 +690,37 @@ mod tests {
             card_to_contact(b"BEGIN:VCARD\r\nFN:x\r\nEND:VCARD\r\n", &small).unwrap_err(),
             VCardError::TooLarge { max: 10 }
         );
+    }
+
+    #[test]
+    fn uid_with_a_bare_cr_is_the_uid_served_back() {
+        // Found by fuzz/vcard_parse: a lone CR inside the UID line was part of the UID
+        // on PUT, but the rendered card drops it, so GET served a different UID.
+        let p = parse("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\nUID:ab\rcd\r\nEND:VCARD\r\n").unwrap();
+        assert_eq!(p.uid, "abcd");
+        assert_eq!(p.contact.extended_property(UID_PROPERTY_ID), Some("abcd"));
+        for v in [VCardVersion::V3, VCardVersion::V4] {
+            let card = crate::vcard::contact_to_card(&p.contact, None, v);
+            assert_eq!(parse(&card).unwrap().uid, "abcd", "{card}");
+        }
+    }
+
+    #[test]
+    fn begin_or_end_lines_other_than_the_cards_own_are_refused() {
+        // Found by fuzz/vcard_parse: a folded line unfolding to `END:VCARDand…` was
+        // stashed and served; the 4.0 conversion (and clients) took it as the card's
+        // end and lost every property after it, the UID included.
+        for bad in ["END:VCARDand more", "END:VGROUP", "BEGIN:VAGENT"] {
+            let card =
+                format!("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\n{bad}\r\nUID:u\r\nEND:VCARD\r\n");
+            let e = parse(&card).unwrap_err();
+            assert!(
+                matches!(&e, VCardError::Invalid(m) if m.contains("line 4")),
+                "{e}"
+            );
+        }
+        let folded = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:x\r\nEND:VCARD\r\n and more\r\nUID:u\r\nEND:VCARD\r\n";
+        assert!(parse(folded).is_err());
     }
 
     #[test]

@@ -8,6 +8,8 @@
 //! - A property that cannot be set fails the whole request: 403 with a
 //!   `DAV:mkcol-response` giving 403 for it and 424 for the others (RFC 5689 §3.3, §5).
 //! - An existing book is 405 (RFC 4918 §9.3.1); MKCOL elsewhere is 405 or 403.
+//! - A body labelled with a non-XML media type is 415 (RFC 4918 §9.3: "MUST respond
+//!   with a 415" for a request entity type the server does not understand).
 
 use http::{Response, StatusCode};
 
@@ -18,6 +20,17 @@ use crate::dav::path::DavPath;
 use crate::dav::response;
 use crate::dav::store::{AddressBookStore, BookPatch, StoreError};
 use crate::dav::xml::{Multistatus, NS_CARDDAV, NS_DAV, QName, parse_body};
+
+/// `application/xml`, `text/xml` or any `+xml` type, parameters ignored.
+fn is_xml_media_type(ct: &str) -> bool {
+    let media = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    media == "application/xml" || media == "text/xml" || media.ends_with("+xml")
+}
 
 pub async fn handle<S: AddressBookStore>(ctx: &Ctx<'_, S>) -> DavResult<Response<DavBody>> {
     let DavPath::Book { book, .. } = &ctx.path else {
@@ -30,6 +43,14 @@ pub async fn handle<S: AddressBookStore>(ctx: &Ctx<'_, S>) -> DavResult<Response
             }),
         };
     };
+    if let Some(ct) = ctx.header(http::header::CONTENT_TYPE)
+        && !ctx.body.is_empty()
+        && !is_xml_media_type(ct)
+    {
+        return Err(DavError::UnsupportedMediaType(format!(
+            "MKCOL takes an XML body (RFC 5689), not {ct}"
+        )));
+    }
     let Some(root) = parse_body(&ctx.body)? else {
         return Err(DavError::condition(
             Condition::ValidResourcetype,
@@ -105,4 +126,19 @@ pub async fn handle<S: AddressBookStore>(ctx: &Ctx<'_, S>) -> DavResult<Response
             other => ctx.store_err(book)(other),
         })?;
     Ok(response::empty(StatusCode::CREATED))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_xml_bodies_are_understood() {
+        // Regression (tests/hostile_input.rs): a text/plain MKCOL body was a 400.
+        assert!(is_xml_media_type("application/xml; charset=utf-8"));
+        assert!(is_xml_media_type("TEXT/XML"));
+        assert!(is_xml_media_type("application/davmount+xml"));
+        assert!(!is_xml_media_type("text/plain"));
+        assert!(!is_xml_media_type("application/json"));
+    }
 }
