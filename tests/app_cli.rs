@@ -246,6 +246,21 @@ async fn sync_loads_the_mirror_and_serve_starts_without_graph_requests() {
     assert!(lines[books + 1].starts_with(&summary), "{out}");
     assert!(lines[books + 1].ends_with("contacts/s)"), "{out}");
 
+    // An unknown user is refused, without touching Graph.
+    let cfg = config.clone();
+    let unknown = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args(["sync", "--config"])
+            .arg(&cfg)
+            .args(["--user", "nobody"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no CardDAV user \"nobody\""));
+
     // A second run (every user) is a catch-up: one delta round per book, same counts.
     emu.reset_stats();
     let again = run_sync(&config, &[]).await;

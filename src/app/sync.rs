@@ -46,9 +46,14 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
         RedbStore::open(&cfg.state.path)
             .with_context(|| format!("opening the state store {}", cfg.state.path.display()))?,
     );
+    let known = all_users(&cfg, &UserStore::new(store.clone()))?;
     let users = match args.user {
+        // A delegated sign-in serves any name; only a user `serve` would let in counts.
+        Some(u) if !known.contains(&u) => anyhow::bail!(
+            "no CardDAV user {u:?}: add it with `cardbridge user add {u}` (or a [[bridge.mailboxes]] entry)"
+        ),
         Some(u) => vec![u],
-        None => all_users(&cfg, &UserStore::new(store.clone()))?,
+        None => known,
     };
     if users.is_empty() {
         anyhow::bail!("no CardDAV users to sync: add one with `cardbridge user add NAME`");
