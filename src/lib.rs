@@ -9,6 +9,7 @@ pub mod config;
 pub mod dav;
 pub mod emulator;
 pub mod graph;
+pub mod guid;
 pub mod healthcheck;
 pub mod server;
 pub mod state;

@@ -17,6 +17,8 @@ struct Cli {
 enum Command {
     /// Serve CardDAV from the configuration file (see examples/).
     Serve(cardbridge::app::serve::ServeArgs),
+    /// Load users' mirrors from Graph into the state file (progress bar), before `serve`.
+    Sync(cardbridge::app::sync::SyncArgs),
     /// Bridge + Graph emulator with sample contacts on loopback; prints how to connect.
     Demo(cardbridge::app::demo::DemoArgs),
     /// Run the Microsoft Graph emulator (tests, benchmarks, demos).
@@ -43,6 +45,7 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(async move {
         match cli.command {
             Command::Serve(args) => cardbridge::app::serve::run(args).await,
+            Command::Sync(args) => cardbridge::app::sync::run(args).await,
             Command::Demo(args) => cardbridge::app::demo::run(args).await,
             Command::Emulator(args) => cardbridge::emulator::cli::run(args).await,
             Command::Convert(args) => cardbridge::vcard::convert::run(args),

@@ -115,15 +115,220 @@ fn sigterm_and_wait(mut child: Running) {
 }
 
 fn write_config(dir: &Path, port: u16, emu: &EmulatorHandle) -> std::path::PathBuf {
+    write_config_with(dir, port, emu, "freshness_secs = 0")
+}
+
+/// The config file with `bridge` as the body of its `[bridge]` section.
+fn write_config_with(
+    dir: &Path,
+    port: u16,
+    emu: &EmulatorHandle,
+    bridge: &str,
+) -> std::path::PathBuf {
     let path = dir.join("cardbridge.toml");
     let text = format!(
-        "[server]\nlisten = \"127.0.0.1:{port}\"\n\n[graph]\nroot = \"{base}\"\nauthority = \"{base}\"\nclient_id = \"{client}\"\n\n[bridge]\nfreshness_secs = 0\n\n[state]\npath = \"{state}\"\n",
+        "[server]\nlisten = \"127.0.0.1:{port}\"\n\n[graph]\nroot = \"{base}\"\nauthority = \"{base}\"\nclient_id = \"{client}\"\n\n[bridge]\n{bridge}\n\n[state]\npath = \"{state}\"\n",
         base = emu.base_url(),
         client = emu.client_id(),
         state = dir.join("state.redb").display(),
     );
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// `cardbridge login` then `user add NAME` with `password`, both against `config`.
+async fn login_and_add_user(config: &Path, name: &str, password: &str) {
+    let cfg = config.to_owned();
+    let login = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args(["login", "--config"])
+            .arg(&cfg)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        login.status.success(),
+        "{}",
+        String::from_utf8_lossy(&login.stderr)
+    );
+    let mut add = Command::new(BIN)
+        .args(["user", "--config"])
+        .arg(config)
+        .args(["add", name, "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    assert!(add.wait().unwrap().success());
+}
+
+/// Run `cardbridge sync` with `args` after `--config F`; returns stdout (stderr on failure).
+async fn run_sync(config: &Path, args: &[&str]) -> String {
+    let cfg = config.to_owned();
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args(["sync", "--config"])
+            .arg(&cfg)
+            .args(&args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "sync failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Issue 11 item 4: `sync` loads the mirror page by page into the state file, printing
+/// progress as plain lines (stdout is a pipe) and the final counts; `serve` then answers
+/// from the state file without one Graph request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_loads_the_mirror_and_serve_starts_without_graph_requests() {
+    let emu = cardbridge::emulator::start(EmulatorConfig {
+        throttle: false,
+        auto_approve: true,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let mailbox = emu.default_user();
+    emu.seed_sample(&mailbox, 240, 3);
+    let books = emu.folders(&mailbox).len();
+    assert!(books > 1);
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // Pages of 20 contacts (several per book); data stays fresh for an hour.
+    let config = write_config_with(
+        dir.path(),
+        port,
+        &emu,
+        "freshness_secs = 3600\nfolder_tree_secs = 3600\ndelta_page_size = 20",
+    );
+    login_and_add_user(&config, "alice", "sync pw").await;
+
+    emu.reset_stats();
+    let out = run_sync(&config, &["--user", "alice"]).await;
+    let stats = emu.stats();
+    let delta_pages: u64 = stats
+        .by_route
+        .iter()
+        .filter(|(r, _)| r.contains("delta"))
+        .map(|(_, n)| n)
+        .sum();
+    assert!(
+        delta_pages >= 240 / 20,
+        "one delta request per page: {stats:?}"
+    );
+    // One progress line after the folder tree and one per book, then the summary.
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), books + 2, "{out}");
+    assert!(
+        lines[0].starts_with(&format!("alice: 0/{books} books, 0 contacts")),
+        "{out}"
+    );
+    assert!(
+        lines[books].starts_with(&format!("alice: {books}/{books} books, 240 contacts")),
+        "{out}"
+    );
+    let summary = format!("alice: {books} books, 240 contacts in ");
+    assert!(lines[books + 1].starts_with(&summary), "{out}");
+    assert!(lines[books + 1].ends_with("contacts/s)"), "{out}");
+
+    // An unknown user is refused, without touching Graph.
+    let cfg = config.clone();
+    let unknown = tokio::task::spawn_blocking(move || {
+        Command::new(BIN)
+            .args(["sync", "--config"])
+            .arg(&cfg)
+            .args(["--user", "nobody"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no CardDAV user \"nobody\""));
+
+    // A second run (every user) is a catch-up: one delta round per book, same counts.
+    emu.reset_stats();
+    let again = run_sync(&config, &[]).await;
+    assert!(
+        again.lines().last().unwrap().starts_with(&summary),
+        "{again}"
+    );
+    let routes = emu.stats().by_route;
+    assert_eq!(
+        routes.get("GET /{u}/contactFolders/{f}/contacts/delta"),
+        Some(&(books as u64)),
+        "{routes:?}"
+    );
+    assert_eq!(
+        routes.get("GET /{u}/contactFolders/{f}/contacts"),
+        None,
+        "{routes:?}"
+    );
+
+    // serve answers from the state file: the books and every contact, no Graph request.
+    emu.reset_stats();
+    let serve = Running(
+        Command::new(BIN)
+            .args(["serve", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    let listing = client_view(&base, "alice", "sync pw").await;
+    assert_eq!(
+        listing.matches("<d:response>").count(),
+        books + 1,
+        "home + every book: {listing}"
+    );
+    assert_eq!(mirror_contacts(&base).await, 240.0);
+    let book = http()
+        .request(
+            reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
+            format!("{base}/dav/addressbooks/alice/contacts/"),
+        )
+        .basic_auth("alice", Some("sync pw"))
+        .header("Depth", "1")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let href = book
+        .split(['<', '>'])
+        .find(|s| s.ends_with(".vcf"))
+        .expect("the default book lists cards")
+        .to_owned();
+    let card = http()
+        .get(format!("{base}{href}"))
+        .basic_auth("alice", Some("sync pw"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(card.status(), 200);
+    assert!(card.text().await.unwrap().starts_with("BEGIN:VCARD"));
+    assert_eq!(emu.stats().total, 0, "{:?}", emu.stats());
+    sigterm_and_wait(serve);
+    emu.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -140,38 +345,9 @@ async fn login_user_add_then_serve_from_a_config_file() {
     let port = free_port();
     let config = write_config(dir.path(), port, &emu);
 
-    // login: device code, approved by the emulator; the sign-in lands in the state file.
-    let cfg = config.clone();
-    let login = tokio::task::spawn_blocking(move || {
-        Command::new(BIN)
-            .args(["login", "--config"])
-            .arg(&cfg)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        login.status.success(),
-        "{}",
-        String::from_utf8_lossy(&login.stderr)
-    );
-
-    // user add with a chosen password.
-    let mut add = Command::new(BIN)
-        .args(["user", "--config"])
-        .arg(&config)
-        .args(["add", "alice", "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"correct horse battery\n")
-        .unwrap();
-    assert!(add.wait().unwrap().success());
+    // login (device code, approved by the emulator; the sign-in lands in the state
+    // file), then user add with a chosen password.
+    login_and_add_user(&config, "alice", "correct horse battery").await;
 
     let serve = Running(
         Command::new(BIN)

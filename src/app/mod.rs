@@ -1,5 +1,5 @@
 //! The composition root: where the layers of DESIGN.md are wired together for the
-//! `serve` and `demo` commands. Nothing here implements protocol or Graph behaviour; it
+//! `serve`, `sync` and `demo` commands. Nothing here implements protocol or Graph behaviour; it
 //! builds the state store, the Graph clients, the bridge, the CardDAV layer and the
 //! HTTP server, in that order, and hands each the next.
 
@@ -7,5 +7,6 @@ pub mod accounts;
 pub mod demo;
 pub mod serve;
 mod stack;
+pub mod sync;
 
 pub use stack::{Stack, StackParts, start_stack};

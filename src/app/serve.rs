@@ -82,7 +82,7 @@ fn log_setup(cfg: &Config, store: &SharedStore, users: &UserStore) {
     );
 }
 
-fn accounts_from_config(
+pub(crate) fn accounts_from_config(
     cfg: &Config,
     store: SharedStore,
 ) -> anyhow::Result<Arc<dyn AccountDirectory>> {

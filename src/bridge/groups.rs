@@ -52,19 +52,7 @@ pub fn derived_name(category: &str) -> String {
 
 /// The UID of a category's group card when no client gave one (name-based UUID).
 pub fn derived_uid(category: &str) -> String {
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&digest(b"cardbridge group uid\0", category)[..16]);
-    b[6] = (b[6] & 0x0f) | 0x80;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
+    crate::vcard::uuid_from_digest(b"cardbridge group uid\0", category.as_bytes())
 }
 
 /// The name of the group card of `category`: the record's, or the derived one.
@@ -425,6 +413,9 @@ mod tests {
         let u = derived_uid("Friends");
         assert_eq!(u.len(), 36);
         assert_ne!(u, derived_uid("Family"));
+        // Served to clients and kept by them: the value must never change (this is
+        // SHA-256("cardbridge group uid\\0Friends") with the version-8 bits).
+        assert_eq!(u, "760b4990-bc42-8a7b-a8ab-86e6487ac1c7");
     }
 
     #[test]

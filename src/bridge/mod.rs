@@ -22,7 +22,8 @@
 //! (state keys and rows), `mirror` (in-memory book + atomic change plans), `journal`,
 //! `sync_token`, `hrefs`, `etag`, `refresh` (Graph delta rounds), `folders`, `writes`,
 //! `groups` (categories as group vCards, DESIGN.md "Groups"), `photos` (photo removal),
-//! `dav_store` (the trait impl), `errors` (Graph → `StoreError`), `polling`.
+//! `dav_store` (the trait impl), `errors` (Graph → `StoreError`), `polling`, `progress`
+//! (warm-up observer for `cardbridge sync`).
 
 pub mod accounts;
 pub mod config;
@@ -36,6 +37,7 @@ pub mod journal;
 pub mod mirror;
 pub mod photos;
 mod polling;
+pub mod progress;
 pub mod records;
 mod refresh;
 pub mod sync_token;
@@ -45,6 +47,7 @@ pub use accounts::{
     Account, AccountDirectory, OrganizationMailboxes, SingleMailbox, StaticAccounts,
 };
 pub use config::BridgeConfig;
+pub use progress::Progress;
 
 use crate::dav::store::{StoreError, StoreResult};
 use crate::state::SharedStore;
@@ -277,12 +280,7 @@ impl Bridge {
     /// Load the user's mirror and refresh its folder tree and every book now (startup,
     /// `check`, tests).
     pub async fn warm_up(&self, user: &str) -> StoreResult<()> {
-        let m = self.mirror(user).await?;
-        self.ensure_tree(&m, true).await?;
-        for b in m.books()? {
-            self.ensure_fresh(&m, &b, true).await?;
-        }
-        Ok(())
+        self.warm_up_with(user, &|_| {}).await.map(|_| ())
     }
 
     /// The account mirror of `user`, loaded from the store on first use.

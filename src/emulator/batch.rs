@@ -8,7 +8,7 @@
 use super::errors::GraphErr;
 use super::graph;
 use super::request::{GraphRequest, Reply, ReplyBody};
-use super::server::{Shared, new_request_id};
+use super::server::Shared;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use bytes::Bytes;
@@ -263,7 +263,7 @@ fn entry(id: &str, reply: Reply) -> Value {
         }
         ReplyBody::Error(e) => {
             headers.insert("Content-Type".into(), json!("application/json"));
-            let rid = new_request_id();
+            let rid = crate::guid::random();
             Some(e.envelope(&rid, &rid))
         }
         ReplyBody::Bytes {

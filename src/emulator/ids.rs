@@ -53,19 +53,6 @@ pub fn mailbox_guid(n: u64) -> [u8; 16] {
     g
 }
 
-/// `8-4-4-4-12` hex form of a GUID (user ids).
-pub fn guid_string(g: &[u8; 16]) -> String {
-    let h: String = g.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
 /// Default (REST) contact id: changes with `move_gen`.
 pub fn contact_default_id(guid: &[u8; 16], key: u64, move_gen: u32) -> String {
     let mut b = Vec::with_capacity(110);
@@ -166,12 +153,5 @@ mod tests {
         assert!(i.starts_with("AAkALgAA") && i.len() < 80, "{i}");
         assert_ne!(contact_immutable_id(&g, 6), i);
         assert_ne!(folder_id(&g, 1, true), folder_id(&g, 1, false));
-    }
-
-    #[test]
-    fn guid_string_is_dashed_hex() {
-        let s = guid_string(&mailbox_guid(3));
-        assert_eq!(s.len(), 36);
-        assert_eq!(s.matches('-').count(), 4);
     }
 }

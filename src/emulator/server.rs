@@ -150,8 +150,8 @@ async fn handle(
         .get("client-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-        .unwrap_or_else(new_request_id);
-    let request_id = new_request_id();
+        .unwrap_or_else(crate::guid::random);
+    let request_id = crate::guid::random();
     let body = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
@@ -266,20 +266,6 @@ fn device_login(shared: &Shared, method: &http::Method, body: &[u8]) -> Reply {
         "Unknown code or account."
     };
     Reply::html(if ok { 200 } else { 400 }, oauth::device_login_page(msg))
-}
-
-/// A GUID-shaped request id.
-pub fn new_request_id() -> String {
-    let a = rand::random::<u128>();
-    let h = format!("{a:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
 }
 
 /// Turn a reply into a hyper response.

@@ -146,7 +146,7 @@ impl Mailbox {
     pub fn new(n: u64, upn: &str, display_name: &str) -> Self {
         let guid = ids::mailbox_guid(n);
         let mut mb = Self {
-            id: ids::guid_string(&guid),
+            id: crate::guid::hyphenated(&guid),
             upn: upn.to_owned(),
             display_name: display_name.to_owned(),
             guid,

@@ -371,7 +371,7 @@ impl Transport {
             .request(req.method.clone(), &req.url)
             .header(http::header::ACCEPT, req.accept)
             .header("Prefer", prefer)
-            .header("client-request-id", request_id());
+            .header("client-request-id", crate::guid::random());
         match HeaderValue::from_str(&format!("Bearer {}", token.expose_secret())) {
             Ok(mut v) => {
                 v.set_sensitive(true);
@@ -436,30 +436,9 @@ fn log_path(url: &str) -> &str {
     url.split('?').next().unwrap_or(url)
 }
 
-/// A random `client-request-id` (GUID-shaped) for support requests.
-fn request_id() -> String {
-    let b: [u8; 16] = rand::random();
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn request_id_is_guid_shaped() {
-        let id = request_id();
-        assert_eq!(id.len(), 36);
-        assert_eq!(id.matches('-').count(), 4);
-    }
 
     #[test]
     fn posts_are_not_idempotent_by_default() {

@@ -145,8 +145,9 @@ pub(crate) fn uid_from_bytes(card: &[u8]) -> String {
     uuid_from_digest(b"cardbridge card\0", card)
 }
 
-/// A UUID (RFC 9562 version 8, name-based with SHA-256) from a domain tag and a name.
-fn uuid_from_digest(domain: &[u8], name: &[u8]) -> String {
+/// A UUID (RFC 9562 version 8, name-based with SHA-256) from a domain tag and a name
+/// (contact UIDs here, group-card UIDs in `bridge::groups`).
+pub(crate) fn uuid_from_digest(domain: &[u8], name: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::new()
         .chain_update(domain)
@@ -156,15 +157,7 @@ fn uuid_from_digest(domain: &[u8], name: &[u8]) -> String {
     b.copy_from_slice(&digest[..16]);
     b[6] = (b[6] & 0x0f) | 0x80;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
+    crate::guid::hyphenated(&b)
 }
 
 #[cfg(test)]
