@@ -7,52 +7,14 @@
 //! authenticated PROPFIND of the address-book home) and that the mirror holds the
 //! mailbox's contacts (`/metrics`), then that SIGTERM stops the process cleanly.
 
+mod app_support;
+
+use app_support::{BIN, Running, free_port, http, login_and_add_user, run_cli, serve, wait_ready};
 use cardbridge::emulator::{EmulatorConfig, EmulatorHandle};
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_cardbridge");
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Kills the child if a test fails half-way.
-struct Running(Child);
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn http() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .build()
-        .unwrap()
-}
-
-async fn wait_ready(base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = http().get(format!("{base}/readyz")).send().await
-            && r.status() == 200
-        {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{base} never became ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 /// What a client sees: 401 + Basic challenge without credentials, then a 207 listing
 /// the user's books; returns the PROPFIND body.
@@ -125,70 +87,14 @@ fn write_config_with(
     emu: &EmulatorHandle,
     bridge: &str,
 ) -> std::path::PathBuf {
-    let path = dir.join("cardbridge.toml");
-    let text = format!(
-        "[server]\nlisten = \"127.0.0.1:{port}\"\n\n[graph]\nroot = \"{base}\"\nauthority = \"{base}\"\nclient_id = \"{client}\"\n\n[bridge]\n{bridge}\n\n[state]\npath = \"{state}\"\n",
-        base = emu.base_url(),
-        client = emu.client_id(),
-        state = dir.join("state.redb").display(),
-    );
-    std::fs::write(&path, text).unwrap();
-    path
+    app_support::write_config_with(dir, port, emu, "", bridge)
 }
 
-/// `cardbridge login` then `user add NAME` with `password`, both against `config`.
-async fn login_and_add_user(config: &Path, name: &str, password: &str) {
-    let cfg = config.to_owned();
-    let login = tokio::task::spawn_blocking(move || {
-        Command::new(BIN)
-            .args(["login", "--config"])
-            .arg(&cfg)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        login.status.success(),
-        "{}",
-        String::from_utf8_lossy(&login.stderr)
-    );
-    let mut add = Command::new(BIN)
-        .args(["user", "--config"])
-        .arg(config)
-        .args(["add", name, "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    assert!(add.wait().unwrap().success());
-}
-
-/// Run `cardbridge sync` with `args` after `--config F`; returns stdout (stderr on failure).
+/// Run `cardbridge sync` with `args` after `--config F`; returns stdout.
 async fn run_sync(config: &Path, args: &[&str]) -> String {
-    let cfg = config.to_owned();
-    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(BIN)
-            .args(["sync", "--config"])
-            .arg(&cfg)
-            .args(&args)
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(
-        out.status.success(),
-        "sync failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    let mut all = vec!["sync"];
+    all.extend_from_slice(args);
+    run_cli(config, &all, &[]).await.0
 }
 
 /// Issue 11 item 4: `sync` loads the mirror page by page into the state file, printing
@@ -282,17 +188,8 @@ async fn sync_loads_the_mirror_and_serve_starts_without_graph_requests() {
 
     // serve answers from the state file: the books and every contact, no Graph request.
     emu.reset_stats();
-    let serve = Running(
-        Command::new(BIN)
-            .args(["serve", "--config"])
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
     let base = format!("http://127.0.0.1:{port}");
-    wait_ready(&base).await;
+    let serve = serve(&config, &base).await;
     let listing = client_view(&base, "alice", "sync pw").await;
     assert_eq!(
         listing.matches("<d:response>").count(),
@@ -349,17 +246,8 @@ async fn login_user_add_then_serve_from_a_config_file() {
     // file), then user add with a chosen password.
     login_and_add_user(&config, "alice", "correct horse battery").await;
 
-    let serve = Running(
-        Command::new(BIN)
-            .args(["serve", "--config"])
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
     let base = format!("http://127.0.0.1:{port}");
-    wait_ready(&base).await;
+    let serve = serve(&config, &base).await;
     let listing = client_view(&base, "alice", "correct horse battery").await;
     assert!(
         listing.contains("/dav/addressbooks/alice/contacts/"),

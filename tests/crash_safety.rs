@@ -14,16 +14,13 @@
 //! RELIABILITY.md is `CRASH_KILLS=20 CRASH_PUTS=2000 cargo test --test
 //! crash_safety -- --nocapture`; `CRASH_SEED` repeats a run's kill timings.
 
+mod app_support;
+
+use app_support::{free_port, http, method, serve, write_config_with};
 use cardbridge::emulator::{EmulatorConfig, EmulatorHandle};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::Write;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_cardbridge");
 const USER: &str = "alice";
 const PASSWORD: &str = "crash test dummy";
 const WORKERS: usize = 4;
@@ -33,14 +30,6 @@ fn env_usize(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A small deterministic generator (xorshift64*), so a failing run can be repeated.
@@ -54,89 +43,6 @@ impl Rng {
     }
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
-    }
-}
-
-/// The serve process; killed (SIGKILL) when dropped.
-struct Serve(Child);
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn http() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .pool_max_idle_per_host(0)
-        .build()
-        .unwrap()
-}
-
-fn method(m: &str) -> reqwest::Method {
-    reqwest::Method::from_bytes(m.as_bytes()).unwrap()
-}
-
-fn write_config(dir: &Path, port: u16, emu: &EmulatorHandle) -> PathBuf {
-    let path = dir.join("cardbridge.toml");
-    let text = format!(
-        "[server]\nlisten = \"127.0.0.1:{port}\"\nuser_requests_per_sec = 10000.0\n\n[graph]\nroot = \"{base}\"\nauthority = \"{base}\"\nclient_id = \"{client}\"\n\n[bridge]\nfreshness_secs = 0\n\n[state]\npath = \"{state}\"\n",
-        base = emu.base_url(),
-        client = emu.client_id(),
-        state = dir.join("state.redb").display(),
-    );
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn login_and_add_user(config: &Path) {
-    let login = Command::new(BIN)
-        .args(["login", "--config"])
-        .arg(config)
-        .output()
-        .unwrap();
-    assert!(
-        login.status.success(),
-        "{}",
-        String::from_utf8_lossy(&login.stderr)
-    );
-    let mut add = Command::new(BIN)
-        .args(["user", "--config"])
-        .arg(config)
-        .args(["add", USER, "--password-stdin"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{PASSWORD}\n").as_bytes())
-        .unwrap();
-    assert!(add.wait().unwrap().success());
-}
-
-async fn start_serve(config: &Path, base: &str) -> Serve {
-    let serve = Serve(
-        Command::new(BIN)
-            .args(["serve", "--config"])
-            .arg(config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(r) = http().get(format!("{base}/readyz")).send().await
-            && r.status() == 200
-        {
-            return serve;
-        }
-        assert!(Instant::now() < deadline, "serve never became ready");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -467,13 +373,19 @@ async fn acknowledged_writes_survive_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let config = write_config(dir.path(), port, &emu);
-    login_and_add_user(&config);
+    let config = write_config_with(
+        dir.path(),
+        port,
+        &emu,
+        "user_requests_per_sec = 10000.0",
+        "freshness_secs = 0",
+    );
+    app_support::login_and_add_user(&config, USER, PASSWORD).await;
 
     let ledger = Arc::new(Mutex::new(Ledger::default()));
     let puts_per_round = min_puts.div_ceil(kills);
     for round in 0..kills {
-        let serve = start_serve(&config, &base).await;
+        let server = serve(&config, &base).await;
         verify(&base, &emu, &ledger).await;
         let start_sent = ledger.lock().unwrap().sent;
         let workers: Vec<_> = (0..WORKERS)
@@ -489,14 +401,14 @@ async fn acknowledged_writes_survive_kill_9() {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         tokio::time::sleep(Duration::from_micros(rng.below(20_000))).await;
-        drop(serve); // SIGKILL
+        drop(server); // SIGKILL
         for w in workers {
             w.await.unwrap();
         }
     }
-    let serve = start_serve(&config, &base).await;
+    let server = serve(&config, &base).await;
     let served = verify(&base, &emu, &ledger).await;
-    drop(serve);
+    drop(server);
     {
         let l = ledger.lock().unwrap();
         println!(
