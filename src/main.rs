@@ -31,8 +31,8 @@ enum Command {
     Healthcheck(cardbridge::healthcheck::HealthcheckArgs),
     /// Sign in to Microsoft 365 / Outlook.com (device code) and store the token.
     Login(cardbridge::graph::cli::LoginArgs),
-    /// Check the configuration, the stored sign-in and Graph reachability.
-    Check(cardbridge::graph::cli::CheckArgs),
+    /// Check TLS files, the state file, users, sign-ins and scopes, Graph and the clock.
+    Check(cardbridge::app::check::CheckArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -52,7 +52,7 @@ fn main() -> anyhow::Result<()> {
             Command::User(args) => cardbridge::server::user_cli::run(args),
             Command::Healthcheck(args) => cardbridge::healthcheck::run(args).await,
             Command::Login(args) => cardbridge::graph::cli::login(args).await,
-            Command::Check(args) => cardbridge::graph::cli::check(args).await,
+            Command::Check(args) => cardbridge::app::check::run(args).await,
         }
     })
 }

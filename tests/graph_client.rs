@@ -548,56 +548,6 @@ async fn app_only_uses_users_and_refuses_me() {
 }
 
 #[tokio::test]
-async fn login_and_check_commands_against_the_emulator() {
-    use cardbridge::graph::cli;
-    let e = emu_with(EmulatorConfig {
-        auto_approve: true,
-        ..Default::default()
-    })
-    .await;
-    let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("key");
-    std::fs::write(&key, [5u8; 32]).unwrap();
-    let cfg = dir.path().join("c.toml");
-    let toml = format!(
-        "[graph]\nroot = \"{root}\"\nauthority = \"{root}\"\nclient_id = \"{id}\"\n[state]\npath = \"{state}\"\nencryption_key_file = \"{key}\"\n",
-        root = e.base_url(),
-        id = e.client_id(),
-        state = dir.path().join("s.redb").display(),
-        key = key.display(),
-    );
-    std::fs::write(&cfg, toml).unwrap();
-    let err = cli::check(cli::CheckArgs {
-        config: Some(cfg.clone()),
-        account: "default".into(),
-    })
-    .await
-    .unwrap_err();
-    assert!(format!("{err:#}").contains("cardbridge login"), "{err:#}");
-    cli::login(cli::LoginArgs {
-        config: Some(cfg.clone()),
-        account: "default".into(),
-    })
-    .await
-    .unwrap();
-    cli::check(cli::CheckArgs {
-        config: Some(cfg.clone()),
-        account: "default".into(),
-    })
-    .await
-    .unwrap();
-    e.revoke(&e.default_user());
-    let err = cli::check(cli::CheckArgs {
-        config: Some(cfg),
-        account: "default".into(),
-    })
-    .await
-    .unwrap_err();
-    assert!(format!("{err:#}").contains("sign-in required"), "{err:#}");
-    e.shutdown().await;
-}
-
-#[tokio::test]
 async fn batch_items_throttled_by_outlook_are_retried_until_all_arrive() {
     let e = emu().await;
     let user = e.default_user();

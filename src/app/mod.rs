@@ -4,6 +4,7 @@
 //! HTTP server, in that order, and hands each the next.
 
 pub mod accounts;
+pub mod check;
 pub mod demo;
 pub mod serve;
 mod stack;

@@ -1,10 +1,8 @@
-//! `cardbridge login` and `cardbridge check` (issue 3 item 5; reference/graph.md §11.1).
+//! `cardbridge login` (issue 3 item 5; reference/graph.md §11.1).
 //!
 //! `login` runs the device-code flow against the configured authority: it prints the
 //! URL and code, polls until the person signs in, and stores the refresh token for the
-//! account. `check` verifies, step by step, that the configuration is valid, that a
-//! token is stored and refreshable (or client credentials work), and that Graph answers:
-//! it prints each mailbox with its folder count, and exits non-zero on the first failure.
+//! account. (`cardbridge check`, which verifies the result, is `app::check`.)
 
 use super::client::{GraphClient, Mailbox};
 use super::setup;
@@ -24,17 +22,6 @@ pub struct LoginArgs {
     #[arg(long, env = "CARDBRIDGE_CONFIG")]
     pub config: Option<PathBuf>,
     /// Name under which the sign-in is stored.
-    #[arg(long, default_value = "default")]
-    pub account: String,
-}
-
-/// `cardbridge check`
-#[derive(Debug, Args)]
-pub struct CheckArgs {
-    /// Configuration file (TOML).
-    #[arg(long, env = "CARDBRIDGE_CONFIG")]
-    pub config: Option<PathBuf>,
-    /// Account whose stored sign-in is checked (delegated access).
     #[arg(long, default_value = "default")]
     pub account: String,
 }
@@ -108,65 +95,5 @@ pub async fn login(args: LoginArgs) -> anyhow::Result<()> {
             "owner-only file, not encrypted"
         }
     );
-    Ok(())
-}
-
-/// Check configuration, token and Graph reachability; `Err` (non-zero exit) on failure.
-pub async fn check(args: CheckArgs) -> anyhow::Result<()> {
-    let cfg = load_config(args.config.as_deref())?;
-    if let Err(problem) = cfg.graph.validate() {
-        bail!("config: {problem}");
-    }
-    println!(
-        "config: ok (Graph {}, authority {}/{})",
-        cfg.graph.root, cfg.graph.authority, cfg.graph.tenant
-    );
-    let store = open_store(&cfg)?;
-    if cfg.graph.app_only() {
-        println!("auth: app-only (client credentials)");
-    } else {
-        let token_store = setup::open_token_store(&cfg, store.clone())?;
-        match token_store.load(&args.account)? {
-            Some(t) => println!(
-                "auth: sign-in stored for account {:?} ({}, saved {})",
-                args.account,
-                t.user.as_deref().unwrap_or("unknown user"),
-                t.saved_at.format("%Y-%m-%d %H:%M UTC")
-            ),
-            None => bail!(
-                "auth: no sign-in stored for account {:?}; run `cardbridge login --account {}`",
-                args.account,
-                args.account
-            ),
-        }
-    }
-    let client = setup::client_from_config(&cfg, store, &args.account).await?;
-    for mb in setup::mailboxes(&cfg.graph) {
-        let name = match &mb {
-            Mailbox::Me => match client.user_profile(&mb).await {
-                Ok(p) => p
-                    .user_principal_name
-                    .or(p.display_name)
-                    .unwrap_or_else(|| "me".into()),
-                Err(e) => bail!("graph: reading the signed-in user failed: {e}"),
-            },
-            Mailbox::User(u) => u.clone(),
-        };
-        let default = client
-            .default_folder(&mb)
-            .await
-            .with_context(|| format!("graph: mailbox {name}: default Contacts folder"))?;
-        let folders = client
-            .folder_tree(&mb)
-            .await
-            .with_context(|| format!("graph: mailbox {name}: folder tree"))?;
-        println!(
-            "graph: mailbox {name}: {} address book(s) (\"{}\" and {} more)",
-            folders.len() + 1,
-            default.display_name.as_deref().unwrap_or("Contacts"),
-            folders.len()
-        );
-    }
-    println!("check: ok");
     Ok(())
 }

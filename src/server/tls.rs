@@ -81,6 +81,62 @@ fn certified_key(
     CertifiedKey::from_der(certs, key, &provider()).map_err(|e| TlsError::Mismatch(e.to_string()))
 }
 
+/// What `cardbridge check` reports of the configured certificate.
+#[derive(Debug, Clone)]
+pub struct CertInfo {
+    /// End of the leaf certificate's validity.
+    pub not_after: chrono::DateTime<chrono::Utc>,
+    /// DNS names and IP addresses of the leaf's subjectAltName extension.
+    pub names: Vec<String>,
+    /// Certificates in the chain file, the leaf included.
+    pub chain_len: usize,
+}
+
+/// Load the files as the listener would (certificate and key must fit together) and
+/// describe the leaf certificate.
+pub fn inspect(files: &TlsFiles) -> Result<CertInfo, TlsError> {
+    let cert_pem = read(&files.cert)?;
+    let key = certified_key(files, &cert_pem, &read(&files.key)?)?;
+    let bad = |detail: String| TlsError::NoCertificate {
+        path: files.cert.display().to_string(),
+        detail,
+    };
+    let leaf = key.cert.first().ok_or_else(|| bad("empty chain".into()))?;
+    let (_, parsed) =
+        x509_parser::parse_x509_certificate(leaf.as_ref()).map_err(|e| bad(e.to_string()))?;
+    let not_after = chrono::DateTime::from_timestamp(parsed.validity().not_after.timestamp(), 0)
+        .ok_or_else(|| bad("validity out of range".into()))?;
+    let names = parsed
+        .subject_alternative_name()
+        .ok()
+        .flatten()
+        .map(|san| {
+            san.value
+                .general_names
+                .iter()
+                .filter_map(|n| match n {
+                    x509_parser::extensions::GeneralName::DNSName(d) => Some((*d).to_owned()),
+                    x509_parser::extensions::GeneralName::IPAddress(ip) => match ip.len() {
+                        4 => <[u8; 4]>::try_from(*ip)
+                            .ok()
+                            .map(|b| std::net::Ipv4Addr::from(b).to_string()),
+                        16 => <[u8; 16]>::try_from(*ip)
+                            .ok()
+                            .map(|b| std::net::Ipv6Addr::from(b).to_string()),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(CertInfo {
+        not_after,
+        names,
+        chain_len: key.cert.len(),
+    })
+}
+
 /// The certificate resolver that can be reloaded while serving.
 #[derive(Debug)]
 pub struct ReloadingCert {
