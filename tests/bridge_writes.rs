@@ -323,3 +323,89 @@ async fn invalid_cards_and_names_are_rejected_before_graph() {
     assert_eq!(requests(&emu), 0);
     emu.shutdown().await;
 }
+
+/// Card writes of one book overlap (RELIABILITY.md §6): while a create waits for Graph,
+/// another create of the same book finishes and a read of the stale book answers from the
+/// mirror (without the held card) instead of waiting for a refresh; a second create of the
+/// held card's UID is refused with its name; the held create then completes. Nothing is
+/// duplicated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn writes_of_a_book_do_not_wait_for_a_slow_graph_write() {
+    let emu = emulator().await;
+    let b = bridge(&emu, 0);
+    cards(&b, DEFAULT_BOOK).await; // loaded
+    // The next contact POST waits 8 s in the emulator before Graph handles it.
+    emu.add_fault(cardbridge::emulator::Fault {
+        method: Some("POST".into()),
+        path_contains: Some("/contacts".into()),
+        delay_ms: Some(8_000),
+        count: Some(1),
+        ..Default::default()
+    });
+    let held = {
+        let b = b.clone();
+        tokio::spawn(async move {
+            b.put_card(
+                USER,
+                DEFAULT_BOOK,
+                "held.vcf",
+                vcard("uid-held", "Held", "Back"),
+                create_only(),
+            )
+            .await
+        })
+    };
+    // Wait until the held POST reached the emulator (its fault is used up).
+    while !emu.faults().is_empty() {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let quick = b
+        .put_card(
+            USER,
+            DEFAULT_BOOK,
+            "quick.vcf",
+            vcard("uid-quick", "Quick", "One"),
+            create_only(),
+        )
+        .await
+        .expect("a second create does not wait for the first");
+    assert!(quick.created);
+    let names: Vec<String> = cards(&b, DEFAULT_BOOK)
+        .await
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert!(names.contains(&"quick.vcf".to_owned()), "{names:?}");
+    assert!(!names.contains(&"held.vcf".to_owned()), "{names:?}");
+    assert_eq!(
+        b.put_card(
+            USER,
+            DEFAULT_BOOK,
+            "other.vcf",
+            vcard("uid-held", "Same", "Uid"),
+            create_only()
+        )
+        .await,
+        Err(StoreError::UidConflict {
+            name: "held.vcf".into()
+        })
+    );
+    assert!(!held.is_finished(), "the held create ended early");
+    let held = held.await.unwrap().expect("the held create completes");
+    assert!(held.created);
+    let names: Vec<String> = cards(&b, DEFAULT_BOOK)
+        .await
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| *n == "held.vcf" || *n == "quick.vcf")
+            .count(),
+        2,
+        "{names:?}"
+    );
+    assert_eq!(emu.contact_count(&user(&emu)), 2);
+    emu.shutdown().await;
+}

@@ -252,6 +252,7 @@ fn new_book(rec: BookRec) -> Arc<Book> {
         rec: RwLock::new(rec),
         data: RwLock::new(BookData::default()),
         flight: SingleFlight::default(),
+        writes: Default::default(),
     })
 }
 

@@ -21,6 +21,7 @@
 //! Files, one job each: `config` (settings), `accounts` (user → mailbox), `records`
 //! (state keys and rows), `mirror` (in-memory book + atomic change plans), `journal`,
 //! `sync_token`, `hrefs`, `etag`, `refresh` (Graph delta rounds), `folders`, `writes`,
+//! `inflight` (writes waiting for Graph),
 //! `groups` (categories as group vCards, DESIGN.md "Groups"), `photos` (photo removal),
 //! `dav_store` (the trait impl), `errors` (Graph → `StoreError`), `polling`, `progress`
 //! (warm-up observer for `cardbridge sync`).
@@ -33,6 +34,7 @@ pub mod etag;
 mod folders;
 pub mod groups;
 pub mod hrefs;
+mod inflight;
 pub mod journal;
 pub mod mirror;
 pub mod photos;
@@ -94,18 +96,26 @@ struct Flight {
     last: StoreResult<()>,
 }
 
+/// How old a book may get before a read waits for the card writes in flight to refresh it.
+const STALE_UNDER_WRITES_SECS: u64 = 60;
+
 /// Single-flight gate: concurrent callers share one run (DESIGN.md "single-flight").
+///
+/// It is also a fair reader-writer gate: a run (a refresh) and [`Self::exclusive`] are
+/// alone in it, card writes hold it [`Self::shared`] so they overlap each other but never
+/// a refresh. (A delta round that overlapped a write could apply the contact's previous
+/// version after the write committed the new one, with a delta link already past it.)
 #[derive(Debug)]
 pub(crate) struct SingleFlight {
     generation: AtomicU64,
-    slot: tokio::sync::Mutex<Flight>,
+    slot: tokio::sync::RwLock<Flight>,
 }
 
 impl Default for SingleFlight {
     fn default() -> Self {
         Self {
             generation: AtomicU64::new(0),
-            slot: tokio::sync::Mutex::new(Flight {
+            slot: tokio::sync::RwLock::new(Flight {
                 generation: 0,
                 last: Ok(()),
             }),
@@ -121,7 +131,7 @@ impl SingleFlight {
         Fut: std::future::Future<Output = StoreResult<()>>,
     {
         let seen = self.generation.load(Ordering::Acquire);
-        let mut slot = self.slot.lock().await;
+        let mut slot = self.slot.write().await;
         if slot.generation != seen {
             return slot.last.clone();
         }
@@ -132,9 +142,14 @@ impl SingleFlight {
         out
     }
 
-    /// Exclusive access without running (writes serialise with refreshes of their book).
-    pub async fn exclusive(&self) -> tokio::sync::MutexGuard<'_, impl Sized> {
-        self.slot.lock().await
+    /// Exclusive access without running (book and group writes, alone like a refresh).
+    pub async fn exclusive(&self) -> tokio::sync::RwLockWriteGuard<'_, impl Sized> {
+        self.slot.write().await
+    }
+
+    /// Shared access: card writes, concurrent with each other, never with a refresh.
+    pub async fn shared(&self) -> tokio::sync::RwLockReadGuard<'_, impl Sized> {
+        self.slot.read().await
     }
 }
 
@@ -143,7 +158,10 @@ impl SingleFlight {
 pub(crate) struct Book {
     pub rec: RwLock<BookRec>,
     pub data: RwLock<BookData>,
+    /// Refreshes run through it; card writes hold it only to check and to commit.
     pub flight: SingleFlight,
+    /// Card writes waiting for Graph (per-name order, UID claims).
+    pub writes: inflight::InFlight,
 }
 
 /// The mirror of one account.
@@ -177,6 +195,7 @@ impl AccountMirror {
                 rec: RwLock::new(rec),
                 data: RwLock::new(data),
                 flight: SingleFlight::default(),
+                writes: Default::default(),
             }));
         }
         Ok(AccountMirror {
@@ -349,6 +368,17 @@ impl Bridge {
             (d.refreshed, d.delta_link.is_some())
         };
         if !force && self.is_fresh(refreshed, self.config.freshness_secs) {
+            return Ok(());
+        }
+        // Card writes in flight hold the book's gate while Graph works, and a refresh must
+        // not overlap them: a read then answers from the mirror as it stands (each write
+        // commits its own result) rather than queue behind Graph, unless the mirror is
+        // older than STALE_UNDER_WRITES_SECS, so a stream of writes cannot starve refreshes.
+        if !force
+            && loaded
+            && book.writes.busy()
+            && self.is_fresh(refreshed, STALE_UNDER_WRITES_SECS)
+        {
             return Ok(());
         }
         let out = book.flight.run(|| self.refresh_book(m, book)).await;

@@ -5,7 +5,9 @@
 //! journal are then updated from Graph's answer in one batch. Preconditions are checked
 //! against the mirror after refreshing the book when it may be stale, and `If-Match` is
 //! also sent to Graph, so an Outlook edit in between gives 412, never a lost update.
-//! Writes to a book are serialised with its refreshes.
+//! Card writes of a book run concurrently with each other but never with its refreshes
+//! (the book's gate, held shared); writes of one name wait for each other and a UID is
+//! claimed by one write at a time (`inflight`).
 //!
 //! An update whose PATCH answered 412 is checked once more: a retried PATCH whose first
 //! attempt landed (answer lost) fails its own If-Match, so when Graph now holds exactly
@@ -135,7 +137,10 @@ impl Bridge {
         parsed: ParsedCard,
         pre: &Precondition,
     ) -> StoreResult<PutOutcome> {
-        let _guard = book.flight.exclusive().await;
+        // One write per name at a time (a client's retry waits for its first attempt);
+        // then the book's gate, shared with other card writes, never with a refresh.
+        let mut claim = book.writes.name(name).await;
+        let _gate = book.flight.shared().await;
         let (key, segment, folder_id) = {
             let r = lock!(book.rec.read())?;
             (
@@ -161,7 +166,8 @@ impl Bridge {
             }
         }
         let existing = lock!(book.data.read())?.by_name(name).cloned();
-        // UID conflicts within the book (RFC 6352 §6.3.2.1 no-uid-conflict).
+        // UID conflicts within the book (RFC 6352 §6.3.2.1 no-uid-conflict), with the
+        // cards in the mirror and with the writes in flight.
         {
             let d = lock!(book.data.read())?;
             if let Some(other) = d
@@ -174,6 +180,9 @@ impl Bridge {
                 });
             }
         }
+        claim
+            .claim_uid(&parsed.uid)
+            .map_err(|other| StoreError::UidConflict { name: other })?;
         let if_match = pre.if_match.as_deref().map(IfMatch::parse);
         match existing {
             Some(e) => {
@@ -438,7 +447,8 @@ impl Bridge {
         pre: Precondition,
     ) -> StoreResult<()> {
         let (m, book) = self.fresh_book(user, segment).await?;
-        let _guard = book.flight.exclusive().await;
+        let _name = book.writes.name(name).await;
+        let _gate = book.flight.shared().await;
         let e = lock!(book.data.read())?
             .by_name(name)
             .cloned()

@@ -229,6 +229,11 @@ impl EmulatorHandle {
         self.shared.faults.clear();
     }
 
+    /// The faults still armed (a counted fault disappears when its last request arrives).
+    pub fn faults(&self) -> Vec<Fault> {
+        self.shared.faults.list()
+    }
+
     pub fn stats(&self) -> Stats {
         self.shared.stats.snapshot()
     }
