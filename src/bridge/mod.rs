@@ -23,7 +23,8 @@
 //! `sync_token`, `hrefs`, `etag`, `refresh` (Graph delta rounds), `folders`, `writes`,
 //! `groups` (categories as group vCards, DESIGN.md "Groups"), `photos` (photo removal),
 //! `dav_store` (the trait impl), `errors` (Graph → `StoreError`), `polling`, `progress`
-//! (warm-up observer for `cardbridge sync`).
+//! (warm-up observer for `cardbridge sync`), `status` (one user's mailbox for the
+//! onboarding page).
 
 pub mod accounts;
 pub mod config;
@@ -40,6 +41,7 @@ mod polling;
 pub mod progress;
 pub mod records;
 mod refresh;
+pub mod status;
 pub mod sync_token;
 mod writes;
 
@@ -48,6 +50,7 @@ pub use accounts::{
 };
 pub use config::BridgeConfig;
 pub use progress::Progress;
+pub use status::{AccountStatus, BookStatus};
 
 use crate::dav::store::{StoreError, StoreResult};
 use crate::state::SharedStore;
