@@ -38,7 +38,7 @@ pub fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"referrer\" content=\"no-referrer\">\
+         <meta name=\"referrer\" content=\"same-origin\">\
          <title>{} · cardbridge</title><link rel=\"stylesheet\" href=\"/web/style.css\"></head>\
          <body><header><span class=\"brand\">cardbridge</span> \
          <span class=\"tagline\">Outlook contacts for any CardDAV app</span></header>\
