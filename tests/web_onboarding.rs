@@ -586,3 +586,201 @@ async fn sign_in_shows_a_password_that_syncs_profile_parses_revoke_works_outside
     assert_eq!(stored.user.as_deref(), Some(ALLOWED));
     emu.shutdown().await;
 }
+
+/// `Set-Cookie` value of `name` in a response.
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next()?.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()["location"].to_str().unwrap().to_owned()
+}
+
+/// The sign-in round trip at the HTTP level (runs without a browser): the OAuth state
+/// is bound to the browser that started it and single-use, a refused consent stores
+/// nothing, only a browser's visit of `/` is redirected, and pages carry the headers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_state_is_bound_to_the_browser_and_single_use_without_a_browser() {
+    let emu = cardbridge::emulator::start(EmulatorConfig {
+        throttle: false,
+        auto_approve: true,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    emu.seed_sample(&emu.default_user(), 5, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let origin = format!("http://127.0.0.1:{port}");
+    let config = write_config(dir.path(), port, &emu);
+    let serve = Running(
+        Command::new(BIN)
+            .args(["serve", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_up(&format!("{origin}/readyz"), "cardbridge").await;
+    let c = http();
+
+    // Only a plain browser visit of / is redirected; CardDAV clients reach dav.
+    let r = c
+        .get(format!("{origin}/"))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/web/".into()));
+    let r = c
+        .request(reqwest::Method::OPTIONS, format!("{origin}/"))
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["dav"].to_str().unwrap().contains("addressbook"));
+    let r = c
+        .request(
+            reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
+            format!("{origin}/"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    // The landing page and its headers.
+    let r = c.get(format!("{origin}/web/")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("unsafe"),
+        "{csp}"
+    );
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert!(r.text().await.unwrap().contains("Sign in with Microsoft"));
+    // A POST without a session goes back to the start.
+    let r = c
+        .post(format!("{origin}/web/passwords/new"))
+        .form(&[("csrf", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((r.status().as_u16(), location(&r)), (303, "/web/".into()));
+
+    // Browser A starts a sign-in; the emulator approves at once and redirects back.
+    let start = c.get(format!("{origin}/web/login")).send().await.unwrap();
+    assert_eq!(start.status(), 303);
+    let login_a = set_cookie(&start, "cardbridge_login").unwrap();
+    let authorize = location(&start);
+    let callback = location(&c.get(&authorize).send().await.unwrap());
+    assert!(
+        callback.starts_with(&format!("{origin}/web/callback?code=")),
+        "{callback}"
+    );
+    // The same callback URL opened in browser B (another login cookie, or none): refused.
+    for cookie in ["cardbridge_login=someone-else", ""] {
+        let r = c
+            .get(&callback)
+            .header("Cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 400, "cookie {cookie:?}");
+        assert!(set_cookie(&r, "cardbridge_session").is_none());
+    }
+    // …and the attempt used the state up: browser A's own callback now fails too.
+    let r = c
+        .get(&callback)
+        .header("Cookie", format!("cardbridge_login={login_a}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("Sign-in expired"));
+
+    // A fresh sign-in in browser A completes, once.
+    let start = c.get(format!("{origin}/web/login")).send().await.unwrap();
+    let login_a = set_cookie(&start, "cardbridge_login").unwrap();
+    let callback = location(&c.get(location(&start)).send().await.unwrap());
+    let with_cookie = |url: &str| {
+        c.get(url)
+            .header("Cookie", format!("cardbridge_login={login_a}"))
+            .send()
+    };
+    let done = with_cookie(&callback).await.unwrap();
+    assert_eq!(
+        (done.status().as_u16(), location(&done)),
+        (303, "/web/".into())
+    );
+    let session = set_cookie(&done, "cardbridge_session").unwrap();
+    assert_eq!(
+        set_cookie(&done, "cardbridge_login").as_deref(),
+        Some(""),
+        "login cookie cleared"
+    );
+    let replay = with_cookie(&callback).await.unwrap();
+    assert_eq!(replay.status(), 400, "a callback is single-use");
+    let page = c
+        .get(format!("{origin}/web/"))
+        .header("Cookie", format!("cardbridge_session={session}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"app-password\""), "{page}");
+
+    // A refused consent at Microsoft ends on a page, with nothing stored.
+    let start = c.get(format!("{origin}/web/login")).send().await.unwrap();
+    let login = set_cookie(&start, "cardbridge_login").unwrap();
+    let state = url::Url::parse(&location(&start))
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned();
+    let r = c
+        .get(format!(
+            "{origin}/web/callback?error=access_denied&error_description=AADSTS65004%3A+User+declined&state={state}"
+        ))
+        .header("Cookie", format!("cardbridge_login={login}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(set_cookie(&r, "cardbridge_session").is_none());
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("AADSTS65004: User declined")
+    );
+
+    sigterm_and_wait(serve);
+    let store: cardbridge::state::SharedStore = std::sync::Arc::new(
+        cardbridge::state::RedbStore::open(&dir.path().join("state.redb")).unwrap(),
+    );
+    let users = cardbridge::server::UserStore::new(store.clone());
+    assert_eq!(users.list().unwrap(), vec![ALLOWED.to_owned()]);
+    assert_eq!(
+        users.app_passwords(ALLOWED).unwrap().len(),
+        1,
+        "one completed sign-in"
+    );
+    emu.shutdown().await;
+}
