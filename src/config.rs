@@ -6,6 +6,7 @@
 //! [graph]    # Graph root, authority, app (graph::config)
 //! [bridge]   # freshness, journal         (bridge::config)
 //! [state]    # state store path           (this file)
+//! [web]      # onboarding page            (web::config)
 //! ```
 
 use serde::Deserialize;
@@ -48,6 +49,8 @@ pub struct Config {
     pub bridge: crate::bridge::config::BridgeConfig,
     #[serde(default)]
     pub state: StateConfig,
+    #[serde(default)]
+    pub web: crate::web::WebConfig,
 }
 
 impl Config {

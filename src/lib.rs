@@ -1,7 +1,8 @@
 //! cardbridge: a CardDAV server that serves Outlook / Microsoft 365 contacts through
 //! Microsoft Graph. See DESIGN.md for the layers:
 //! `server` → `dav` → (`AddressBookStore`) → `bridge` → `graph`, with `vcard` for the
-//! mapping, `state` for persistence and `emulator` standing in for Graph in tests.
+//! mapping, `state` for persistence and `emulator` standing in for Graph in tests;
+//! `web` is the onboarding page, mounted in front of `dav`.
 
 pub mod app;
 pub mod bridge;
@@ -14,3 +15,4 @@ pub mod healthcheck;
 pub mod server;
 pub mod state;
 pub mod vcard;
+pub mod web;

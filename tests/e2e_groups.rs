@@ -119,6 +119,7 @@ async fn world() -> World {
         server: ServerOptions::loopback(0),
         users,
         max_resource_size: 1 << 20,
+        web: None,
     })
     .await
     .unwrap();

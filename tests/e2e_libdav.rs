@@ -90,6 +90,7 @@ async fn world(contacts: usize) -> World {
         server: ServerOptions::loopback(0),
         users,
         max_resource_size: 1 << 20,
+        web: None,
     })
     .await
     .unwrap();

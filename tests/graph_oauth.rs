@@ -204,6 +204,7 @@ async fn refused_refresh_token_means_sign_in_and_is_not_retried() {
         refresh_token: Some(SecretString::from("rt2")),
         expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
         scope: None,
+        identity: None,
     });
     assert_eq!(d.token().await.unwrap().expose_secret(), "fresh");
 }

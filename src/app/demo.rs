@@ -4,12 +4,17 @@
 //! Everything but Microsoft's service is real: the bridge signs in to the emulator's
 //! identity endpoints with the device-code flow (auto-approved), talks Graph over HTTP,
 //! keeps its mirror in a real state store (in memory, or a redb file with `--state`),
-//! and serves CardDAV through the same server as `serve`.
+//! and serves CardDAV through the same server as `serve`. The onboarding page is on at
+//! `/web/`: "Sign in with Microsoft" goes through the emulator's authorize endpoint
+//! (approved at once) and makes a CardDAV user named after the emulator's UPN.
 
+use super::accounts::{DelegatedAccounts, FirstOf};
 use super::stack::{StackParts, start_stack};
-use crate::bridge::{Account, BridgeConfig, StaticAccounts};
+use super::web::WebSetup;
+use crate::bridge::{Account, AccountDirectory, BridgeConfig, StaticAccounts};
 use crate::emulator::{EmulatorConfig, EmulatorHandle};
 use crate::graph::config::GraphConfig;
+use crate::graph::token_store::TokenStore;
 use crate::graph::tokens::DelegatedTokens;
 use crate::graph::{GraphClient, Mailbox};
 use crate::server::{LogFormat, ServerOptions, UserStore, init_logging};
@@ -65,6 +70,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     if !args.listen.ip().is_loopback() {
         anyhow::bail!("the demo serves plain HTTP and listens on loopback only");
     }
+    // The onboarding page's redirect URI names the port, so pick it before starting.
+    let listen = concrete_port(args.listen)?;
     let emulator = crate::emulator::start(EmulatorConfig {
         listen: args.emulator_listen,
         throttle: args.throttle,
@@ -76,7 +83,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let mailbox_user = emulator.default_user();
     emulator.seed_sample(&mailbox_user, args.contacts, args.rng_seed);
 
-    let client = sign_in(&emulator).await?;
+    let graph = emulator_graph(&emulator);
+    let client = sign_in(&graph).await?;
     let profile = client.user_profile(&Mailbox::Me).await?;
     let upn = profile
         .user_principal_name
@@ -97,7 +105,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     } else {
         users.add_user(&args.user, &password)?;
     }
-    let accounts = StaticAccounts::new().with(
+    let demo_account = StaticAccounts::new().with(
         &args.user,
         Account {
             key: format!("demo/{upn}"),
@@ -106,8 +114,31 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             display_name: profile.display_name.clone().unwrap_or(upn.clone()),
         },
     );
+    // Sign-ins made on the onboarding page serve the users they create.
+    let tokens = TokenStore::new(store.clone(), None);
+    let oauth = crate::graph::setup::oauth_client(&graph)?;
+    let options = crate::graph::setup::client_options(&graph);
+    let delegated = Arc::new(DelegatedAccounts::new(
+        tokens.clone(),
+        oauth.clone(),
+        options.clone(),
+    ));
+    let accounts: Vec<Arc<dyn AccountDirectory>> = vec![Arc::new(demo_account), delegated.clone()];
+    let web = WebSetup {
+        settings: crate::web::WebConfig {
+            enabled: true,
+            public_url: Some(format!("http://{listen}")),
+            ..crate::web::WebConfig::default()
+        }
+        .settings()?
+        .context("the demo's onboarding page")?,
+        oauth,
+        graph: options,
+        tokens,
+        delegated,
+    };
     let mut server = ServerOptions {
-        listen: args.listen,
+        listen,
         ..ServerOptions::default()
     };
     if let Some(rate) = args.user_requests_per_sec {
@@ -119,10 +150,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             freshness_secs: args.freshness_secs,
             ..BridgeConfig::default()
         },
-        accounts: Arc::new(accounts),
+        accounts: Arc::new(FirstOf(accounts)),
         server,
         users,
         max_resource_size: 4 * 1024 * 1024,
+        web: Some(web),
     })
     .await?;
     // Load the mirror before announcing, so a client's first sync is served at once.
@@ -136,21 +168,34 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Sign in to the emulator's identity endpoints as a person would with `login`
-/// (device code; the emulator approves it at once).
-async fn sign_in(emulator: &EmulatorHandle) -> anyhow::Result<GraphClient> {
-    let graph = GraphConfig {
+/// `listen`, with port 0 replaced by a free port.
+fn concrete_port(listen: SocketAddr) -> anyhow::Result<SocketAddr> {
+    if listen.port() != 0 {
+        return Ok(listen);
+    }
+    let probe = std::net::TcpListener::bind(listen).context("finding a free port")?;
+    Ok(probe.local_addr()?)
+}
+
+/// `[graph]` pointing at the emulator.
+fn emulator_graph(emulator: &EmulatorHandle) -> GraphConfig {
+    GraphConfig {
         root: emulator.base_url(),
         authority: emulator.base_url(),
         client_id: emulator.client_id(),
         ..GraphConfig::default()
-    };
-    let oauth = crate::graph::setup::oauth_client(&graph)?;
+    }
+}
+
+/// Sign in to the emulator's identity endpoints as a person would with `login`
+/// (device code; the emulator approves it at once).
+async fn sign_in(graph: &GraphConfig) -> anyhow::Result<GraphClient> {
+    let oauth = crate::graph::setup::oauth_client(graph)?;
     let code = oauth.start_device_code().await?;
     let tokens = oauth.poll_device_code(&code).await?;
     let source = DelegatedTokens::new(oauth, &tokens, None)?.with_label("demo");
     Ok(GraphClient::new(
-        crate::graph::setup::client_options(&graph),
+        crate::graph::setup::client_options(graph),
         Arc::new(source),
     )?)
 }
@@ -187,6 +232,11 @@ fn print_banner(url: &str, args: &DemoArgs, password: &SecretString, emulator: &
         out,
         "  curl             curl -u {}:PASSWORD -X PROPFIND -H 'Depth: 1' {url}/dav/addressbooks/{}/",
         args.user, args.user
+    );
+    out.push('\n');
+    let _ = writeln!(
+        out,
+        "  Onboarding page  {url}/web/ (sign in through the emulator, get your own app password)"
     );
     out.push('\n');
     let _ = writeln!(

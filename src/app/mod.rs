@@ -9,5 +9,7 @@ pub mod demo;
 pub mod serve;
 mod stack;
 pub mod sync;
+pub mod web;
 
 pub use stack::{Stack, StackParts, start_stack};
+pub use web::WebSetup;

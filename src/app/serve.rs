@@ -3,9 +3,11 @@
 //! Delegated mode (no client secret): each CardDAV user reads the mailbox of a sign-in
 //! made with `cardbridge login` (see [`super::accounts`]). App-only mode (`[graph]
 //! client_secret`): each `[[bridge.mailboxes]]` entry maps a CardDAV user to a mailbox.
+//! With `[web] enabled`, people sign in on the onboarding page instead (delegated only).
 
 use super::accounts::DelegatedAccounts;
 use super::stack::{StackParts, start_stack};
+use super::web::WebSetup;
 use crate::bridge::{AccountDirectory, OrganizationMailboxes};
 use crate::config::Config;
 use crate::server::{ServerOptions, UserStore, init_logging};
@@ -34,15 +36,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
     let users = UserStore::new(store.clone());
     let accounts = accounts_from_config(&cfg, store.clone())?;
+    let web = web_setup(&cfg, store.clone(), accounts.delegated.clone())?;
     log_setup(&cfg, &store, &users);
     let server = ServerOptions::from_config(&cfg.server)?;
     let stack = start_stack(StackParts {
         store,
         bridge: cfg.bridge.clone(),
-        accounts,
+        accounts: accounts.directory,
         server,
         users,
         max_resource_size: cfg.server.max_body_bytes as u64,
+        web,
     })
     .await?;
     stack.readiness.set_ready(true);
@@ -69,7 +73,7 @@ fn log_setup(cfg: &Config, store: &SharedStore, users: &UserStore) {
     let signed_in = crate::graph::setup::open_token_store(cfg, store.clone())
         .and_then(|t| t.accounts())
         .unwrap_or_default();
-    if signed_in.is_empty() {
+    if signed_in.is_empty() && !cfg.web.enabled {
         tracing::warn!(
             "no Graph sign-in stored: run `cardbridge login` (CardDAV users see no books until then)"
         );
@@ -82,10 +86,17 @@ fn log_setup(cfg: &Config, store: &SharedStore, users: &UserStore) {
     );
 }
 
+/// Who reads which mailbox, as configured.
+pub(crate) struct ConfiguredAccounts {
+    pub directory: Arc<dyn AccountDirectory>,
+    /// Delegated mode: the stored sign-ins (the onboarding page adds to them).
+    pub delegated: Option<Arc<DelegatedAccounts>>,
+}
+
 pub(crate) fn accounts_from_config(
     cfg: &Config,
     store: SharedStore,
-) -> anyhow::Result<Arc<dyn AccountDirectory>> {
+) -> anyhow::Result<ConfiguredAccounts> {
     if let Err(problem) = cfg.graph.validate() {
         anyhow::bail!("[graph] {problem}");
     }
@@ -97,12 +108,40 @@ pub(crate) fn accounts_from_config(
         if cfg.bridge.mailboxes.is_empty() {
             anyhow::bail!("app-only access needs [[bridge.mailboxes]] entries (user, mailbox)");
         }
-        Ok(Arc::new(OrganizationMailboxes::new(
-            client,
-            &cfg.bridge.mailboxes,
-        )))
+        Ok(ConfiguredAccounts {
+            directory: Arc::new(OrganizationMailboxes::new(client, &cfg.bridge.mailboxes)),
+            delegated: None,
+        })
     } else {
         let tokens = crate::graph::setup::open_token_store(cfg, store)?;
-        Ok(Arc::new(DelegatedAccounts::new(tokens, oauth, options)))
+        let delegated = Arc::new(DelegatedAccounts::new(tokens, oauth, options));
+        Ok(ConfiguredAccounts {
+            directory: delegated.clone(),
+            delegated: Some(delegated),
+        })
     }
+}
+
+/// The onboarding page of `[web]`, when enabled (delegated access only: the page stores
+/// each person's own sign-in).
+fn web_setup(
+    cfg: &Config,
+    store: SharedStore,
+    delegated: Option<Arc<DelegatedAccounts>>,
+) -> anyhow::Result<Option<WebSetup>> {
+    let Some(settings) = cfg.web.settings()? else {
+        return Ok(None);
+    };
+    let Some(delegated) = delegated else {
+        anyhow::bail!(
+            "[web] the onboarding page needs delegated access: remove [graph] client_secret or set [web] enabled = false"
+        );
+    };
+    Ok(Some(WebSetup {
+        settings,
+        oauth: crate::graph::setup::oauth_client(&cfg.graph)?,
+        graph: crate::graph::setup::client_options(&cfg.graph),
+        tokens: crate::graph::setup::open_token_store(cfg, store)?,
+        delegated,
+    }))
 }

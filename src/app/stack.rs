@@ -1,5 +1,6 @@
 //! One running cardbridge: bridge → dav → server, plus bridge figures on `/metrics`.
-//! Shared by `serve` (from the configuration file) and `demo` (in front of the emulator).
+//! Shared by `serve` (from the configuration file) and `demo` (in front of the emulator);
+//! the onboarding page, when enabled, is mounted in front of `dav`.
 
 use crate::bridge::{AccountDirectory, AccountStats, Bridge, BridgeConfig};
 use crate::dav::{Dav, DavOptions};
@@ -17,6 +18,8 @@ pub struct StackParts {
     pub users: UserStore,
     /// Largest card accepted on PUT.
     pub max_resource_size: u64,
+    /// The onboarding page under `/web/`, when enabled.
+    pub web: Option<super::WebSetup>,
 }
 
 /// A started stack.
@@ -58,7 +61,10 @@ pub async fn start_stack(parts: StackParts) -> anyhow::Result<Stack> {
         ..DavOptions::default()
     };
     let dav = Arc::new(Dav::new(Arc::clone(&bridge), dav_options));
-    let service: Arc<dyn DavService> = Arc::new(dav);
+    let mut service: Arc<dyn DavService> = Arc::new(dav);
+    if let Some(web) = parts.web {
+        service = web.mount(service, parts.users.clone(), Arc::clone(&bridge));
+    }
     let readiness = Readiness::flag(false);
     let server =
         crate::server::start(parts.server, parts.users, service, readiness.clone()).await?;

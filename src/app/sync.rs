@@ -59,7 +59,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
         anyhow::bail!("no CardDAV users to sync: add one with `cardbridge user add NAME`");
     }
     let accounts = accounts_from_config(&cfg, store.clone())?;
-    let bridge = Bridge::new(store, cfg.bridge.clone(), accounts);
+    let bridge = Bridge::new(store, cfg.bridge.clone(), accounts.directory);
     let mut failed = Vec::new();
     for user in &users {
         if let Err(e) = sync_user(&bridge, user).await {

@@ -24,7 +24,8 @@
 //! `inflight` (writes waiting for Graph),
 //! `groups` (categories as group vCards, DESIGN.md "Groups"), `photos` (photo removal),
 //! `dav_store` (the trait impl), `errors` (Graph → `StoreError`), `polling`, `progress`
-//! (warm-up observer for `cardbridge sync`).
+//! (warm-up observer for `cardbridge sync`), `status` (one user's mailbox for the
+//! onboarding page).
 
 pub mod accounts;
 pub mod config;
@@ -42,6 +43,7 @@ mod polling;
 pub mod progress;
 pub mod records;
 mod refresh;
+pub mod status;
 pub mod sync_token;
 mod writes;
 
@@ -50,6 +52,7 @@ pub use accounts::{
 };
 pub use config::BridgeConfig;
 pub use progress::Progress;
+pub use status::{AccountStatus, BookStatus};
 
 use crate::dav::store::{StoreError, StoreResult};
 use crate::state::SharedStore;

@@ -106,3 +106,7 @@ impl Default for EmulatorConfig {
 
 /// The app id the OAuth endpoints advertise (any client id is accepted).
 pub const CLIENT_ID: &str = "6f2c1a0e-5d3b-4c8e-9b1a-cardbridge01";
+
+/// The tenant (directory) id every emulated user belongs to: the `tid` claim of the
+/// `id_token`s the token endpoint issues.
+pub const TENANT_ID: &str = "0c5b7c1e-2f4a-4d8e-9a6b-3e1f0cbd7e11";

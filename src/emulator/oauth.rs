@@ -5,8 +5,11 @@
 //! rotation, `client_credentials`) and `authorize` (auto-approving redirect, or a trivial
 //! HTML form). Errors use the AADSTS shape `{error, error_description, error_codes,
 //! timestamp, trace_id, correlation_id, error_uri}`. Access and refresh tokens are opaque
-//! random strings held in memory; revoking a user drops both, so the next Graph call is
-//! 401 and the next refresh `invalid_grant` (AADSTS70008).
+//! random strings held in memory; a delegated grant also returns an unsigned `id_token`
+//! with the `oid`, `aud`, `tid` ([`super::TENANT_ID`]) and `nonce` (from `authorize`)
+//! claims. Revoking a user drops
+//! both tokens, so the next Graph call is 401 and the next refresh `invalid_grant`
+//! (AADSTS70008).
 
 use super::errors::GraphErr;
 use super::graph::Principal;
@@ -53,6 +56,8 @@ struct AuthCode {
     redirect_uri: String,
     challenge: Option<(String, String)>,
     scope: String,
+    /// OpenID Connect `nonce` of the authorize request, echoed in the `id_token`.
+    nonce: Option<String>,
     expires: Instant,
 }
 
@@ -215,7 +220,13 @@ impl OAuth {
         }
     }
 
-    fn token_response(&self, user: Option<&str>, client_id: &str, scope: &str) -> Reply {
+    fn token_response(
+        &self,
+        user: Option<&str>,
+        client_id: &str,
+        scope: &str,
+        nonce: Option<&str>,
+    ) -> Reply {
         let access = self.mint_access(user, client_id);
         let secs = self.access_lifetime.as_secs();
         let mut body = json!({
@@ -227,8 +238,12 @@ impl OAuth {
         });
         if let Some(u) = user {
             body["refresh_token"] = json!(self.mint_refresh(u, client_id, scope));
-            let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .encode(json!({"oid": u, "aud": client_id}).to_string());
+            let mut claims = json!({"oid": u, "aud": client_id, "tid": super::TENANT_ID});
+            if let Some(n) = nonce {
+                claims["nonce"] = json!(n);
+            }
+            let claims =
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(claims.to_string());
             body["id_token"] = json!(format!("eyJ0eXAiOiJKV1QiLCJhbGciOiJub25lIn0.{claims}."));
         }
         Reply::json(200, body)
@@ -335,7 +350,7 @@ impl OAuth {
                 match found {
                     Some(t) if t.client_id == client_id => {
                         let s = if scope.is_empty() { t.scope } else { scope };
-                        self.token_response(Some(&t.user), &client_id, &s)
+                        self.token_response(Some(&t.user), &client_id, &s, None)
                     }
                     Some(_) => oauth_error(
                         400,
@@ -371,7 +386,7 @@ impl OAuth {
                     );
                 }
                 let _ = env;
-                self.token_response(None, &client_id, &scope)
+                self.token_response(None, &client_id, &scope, None)
             }
             _ => oauth_error(
                 400,
@@ -450,7 +465,7 @@ impl OAuth {
             }
         };
         match outcome {
-            Ok((user, scope)) => self.token_response(Some(&user), client_id, &scope),
+            Ok((user, scope)) => self.token_response(Some(&user), client_id, &scope, None),
             Err(r) => r,
         }
     }
@@ -506,7 +521,7 @@ impl OAuth {
                 );
             }
         }
-        self.token_response(Some(&c.user), client_id, &c.scope)
+        self.token_response(Some(&c.user), client_id, &c.scope, c.nonce.as_deref())
     }
 
     fn authorize(
@@ -581,6 +596,7 @@ impl OAuth {
                 redirect_uri: redirect.clone(),
                 challenge,
                 scope: p.get("scope").cloned().unwrap_or_default(),
+                nonce: p.get("nonce").filter(|n| !n.is_empty()).cloned(),
                 expires: Instant::now() + AUTH_CODE_LIFETIME,
             },
         );

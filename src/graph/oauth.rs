@@ -5,7 +5,9 @@
 //!   [`OAuthClient::poll_device_code`] (honours `interval`, `slow_down` (+5 s, RFC 8628
 //!   §3.5, although Microsoft does not document it), `expires_in`);
 //! - authorization code + PKCE (§11.2): [`OAuthClient::authorize_url`] builds the URL
-//!   with an S256 challenge and a random `state`, [`OAuthClient::exchange_code`] redeems it;
+//!   with an S256 challenge, a random `state` and an OpenID `nonce`,
+//!   [`OAuthClient::exchange_code`] redeems it (the `id_token` claims land in
+//!   [`TokenSet::identity`]);
 //! - client credentials (§11.3): [`OAuthClient::client_credentials`], scope `{graph}/.default`;
 //! - refresh (§11.4): [`OAuthClient::refresh`]; the answer carries a *new* refresh token
 //!   that must replace the old one.
@@ -44,6 +46,38 @@ pub struct TokenSet {
     pub expires_at: chrono::DateTime<chrono::Utc>,
     /// Scopes granted, as Microsoft reports them.
     pub scope: Option<String>,
+    /// Who signed in, from the `id_token` (present when `openid` was granted).
+    pub identity: Option<IdClaims>,
+}
+
+/// Claims of an `id_token` the token endpoint returned (OpenID Connect Core §2; the
+/// Microsoft claims `tid` and `oid`). The token came straight from the token endpoint
+/// over TLS, so its signature is not checked (OIDC Core §3.1.3.7 item 6).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct IdClaims {
+    /// Tenant (directory) id; `9188040d-6c67-4c5b-b112-36a304b66dad` for personal accounts.
+    #[serde(default)]
+    pub tid: Option<String>,
+    /// The user's object id in the tenant.
+    #[serde(default)]
+    pub oid: Option<String>,
+    /// The sign-in name (usually the UPN or e-mail address).
+    #[serde(default)]
+    pub preferred_username: Option<String>,
+    /// The `nonce` of the authorize request (OIDC Core §3.1.3.7 item 11).
+    #[serde(default)]
+    pub nonce: Option<String>,
+}
+
+impl IdClaims {
+    /// Decode the payload of a compact JWS; `None` when it is not one.
+    pub fn from_jwt(token: &str) -> Option<Self> {
+        let payload = token.split('.').nth(1)?;
+        let bytes = BASE64_URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
 }
 
 #[derive(Deserialize)]
@@ -55,6 +89,8 @@ struct TokenResponse {
     expires_in: Option<serde_json::Value>,
     #[serde(default)]
     scope: Option<String>,
+    #[serde(default)]
+    id_token: Option<SecretString>,
 }
 
 #[derive(Deserialize)]
@@ -116,6 +152,8 @@ pub struct PkceRequest {
     pub state: String,
     /// Send with the code in [`OAuthClient::exchange_code`].
     pub verifier: SecretString,
+    /// OpenID Connect `nonce`: the `id_token` of the redemption must carry it.
+    pub nonce: String,
 }
 
 /// Client of one authority + tenant + app registration.
@@ -282,20 +320,23 @@ impl OAuthClient {
         let verifier = BASE64_URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
         let challenge = BASE64_URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
         let state = BASE64_URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
+        let nonce = BASE64_URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
         let q = super::paths::query_value;
         let url = format!(
-            "{}?client_id={}&response_type=code&redirect_uri={}&response_mode=query&scope={}&state={}&code_challenge={}&code_challenge_method=S256",
+            "{}?client_id={}&response_type=code&redirect_uri={}&response_mode=query&scope={}&state={}&nonce={}&code_challenge={}&code_challenge_method=S256",
             self.endpoint("authorize"),
             q(&self.client_id),
             q(redirect_uri),
             q(&self.scope_param()),
             q(&state),
+            q(&nonce),
             q(&challenge),
         );
         PkceRequest {
             url,
             state,
             verifier: SecretString::from(verifier),
+            nonce,
         }
     }
 
@@ -394,6 +435,10 @@ impl OAuthClient {
             expires_at: chrono::Utc::now()
                 + chrono::Duration::seconds(i64::try_from(secs).unwrap_or(3599)),
             scope: r.scope,
+            identity: r
+                .id_token
+                .as_ref()
+                .and_then(|t| IdClaims::from_jwt(t.expose_secret())),
         })
     }
 }
@@ -478,6 +523,18 @@ mod tests {
             "https://graph.example",
         )
         .unwrap()
+    }
+
+    #[test]
+    fn id_token_claims_are_read_from_the_payload_and_garbage_gives_none() {
+        let payload = BASE64_URL_SAFE_NO_PAD
+            .encode(r#"{"tid":"t-1","oid":"o-1","preferred_username":"a@b.example","aud":"x"}"#);
+        let claims = IdClaims::from_jwt(&format!("eyJhbGciOiJub25lIn0.{payload}.")).unwrap();
+        assert_eq!(claims.tid.as_deref(), Some("t-1"));
+        assert_eq!(claims.oid.as_deref(), Some("o-1"));
+        assert_eq!(claims.preferred_username.as_deref(), Some("a@b.example"));
+        assert_eq!(IdClaims::from_jwt("not a jwt"), None);
+        assert_eq!(IdClaims::from_jwt("a.!!!.c"), None);
     }
 
     #[test]

@@ -330,6 +330,7 @@ mod tests {
                 refresh_token: Some(SecretString::from("new")),
                 expires_at: chrono::Utc::now(),
                 scope: None,
+                identity: None,
             })
             .unwrap();
         let back = ts.load("a").unwrap().unwrap();

@@ -304,6 +304,7 @@ mod tests {
             refresh_token: Some(SecretString::from("rt")),
             expires_at: chrono::Utc::now() + chrono::Duration::seconds(secs),
             scope: None,
+            identity: None,
         }
     }
 

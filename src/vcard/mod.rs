@@ -148,16 +148,7 @@ pub(crate) fn uid_from_bytes(card: &[u8]) -> String {
 /// A UUID (RFC 9562 version 8, name-based with SHA-256) from a domain tag and a name
 /// (contact UIDs here, group-card UIDs in `bridge::groups`).
 pub(crate) fn uuid_from_digest(domain: &[u8], name: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::new()
-        .chain_update(domain)
-        .chain_update(name)
-        .finalize();
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&digest[..16]);
-    b[6] = (b[6] & 0x0f) | 0x80;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    crate::guid::hyphenated(&b)
+    crate::guid::name_based(domain, name)
 }
 
 #[cfg(test)]

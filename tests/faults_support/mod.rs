@@ -135,6 +135,7 @@ impl World {
             server: ServerOptions::loopback(0),
             users,
             max_resource_size: 1 << 20,
+            web: None,
         })
         .await
         .expect("stack");

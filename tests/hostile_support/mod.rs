@@ -169,6 +169,7 @@ impl World {
             server,
             users,
             max_resource_size: MAX_CARD,
+            web: None,
         })
         .await
         .expect("stack");
