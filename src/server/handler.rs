@@ -279,7 +279,10 @@ impl App {
             }
             Ok(Ok(c)) => c.to_bytes(),
         };
-        let request = Request::from_parts(parts, bytes);
+        let mut request = Request::from_parts(parts, bytes);
+        request
+            .extensions_mut()
+            .insert(super::ClientAddr(super::limits::addr_key(peer.ip())));
         let answer = self.dav.handle(user.clone(), request);
         match tokio::time::timeout_at(deadline, answer).await {
             Ok(r) => (r, user),

@@ -38,7 +38,7 @@ pub struct FailedLogins {
 }
 
 /// The address key: IPv4 as is, IPv6 truncated to its /64 (IPv4-mapped as IPv4).
-fn addr_key(addr: IpAddr) -> IpAddr {
+pub fn addr_key(addr: IpAddr) -> IpAddr {
     match addr {
         IpAddr::V4(_) => addr,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {

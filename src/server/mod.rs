@@ -39,6 +39,6 @@ pub use listener::{ServerHandle, ShutdownTrigger, start};
 pub use logging::{LogFormat, init_logging};
 pub use metrics::{MetricKind, Metrics, MetricsError};
 pub use options::{ServerOptions, TlsFiles};
-pub use service::DavService;
+pub use service::{ClientAddr, DavService};
 pub use signal::shutdown_signal;
 pub use users::{UserError, UserStore};

@@ -13,6 +13,11 @@ use std::sync::Arc;
 
 /// What the server calls for every request that is not its own (`/healthz`,
 /// `/readyz`, `/metrics`).
+/// The client's address as a per-client key (IPv6 cut to its /64), put into every
+/// request's extensions by the server, for services that bound per-client work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
 pub trait DavService: Send + Sync + 'static {
     /// Whether the request needs an authenticated user. When false the server passes
     /// it on with `user = None` (OPTIONS, `/.well-known/carddav`); credentials that

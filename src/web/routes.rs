@@ -86,7 +86,13 @@ impl WebApp {
         match path.as_str() {
             "/web" | "/web/" if get => self.home(&req, now),
             "/web/style.css" if get => respond::style(),
-            "/web/login" if get => self.start_sign_in(now),
+            "/web/login" if get => {
+                let client = req
+                    .extensions()
+                    .get::<crate::server::ClientAddr>()
+                    .map(|c| c.0);
+                self.start_sign_in(client, now)
+            }
             "/web/callback" if get => {
                 let query = req.uri().query().unwrap_or("");
                 let login = respond::cookie(req.headers(), LOGIN_COOKIE);

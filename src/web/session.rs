@@ -15,6 +15,7 @@
 use base64::prelude::{BASE64_URL_SAFE_NO_PAD, Engine};
 use secrecy::SecretString;
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,9 @@ pub const PENDING_LIFETIME: Duration = Duration::from_secs(10 * 60);
 pub const FRESH_LIFETIME: Duration = Duration::from_secs(10 * 60);
 /// Most sign-ins under way / sessions held at once.
 pub const MAX_ENTRIES: usize = 10_000;
+/// Sign-ins under way from one client address (IPv6: one /64): enough for a household
+/// behind one NAT, too few for one client to fill the table.
+pub const MAX_PENDING_PER_CLIENT: usize = 20;
 
 /// A 256-bit random token, URL- and cookie-safe.
 pub fn random_token() -> String {
@@ -44,6 +48,7 @@ pub struct Pending {
     pub verifier: SecretString,
     pub nonce: String,
     login_cookie: String,
+    client: Option<IpAddr>,
     expires: Instant,
 }
 
@@ -121,9 +126,19 @@ impl Sessions {
         login_cookie: &str,
         verifier: SecretString,
         nonce: String,
+        client: Option<IpAddr>,
         now: Instant,
     ) -> Result<(), Full> {
         let mut t = self.tables();
+        if client.is_some()
+            && t.pending
+                .values()
+                .filter(|p| p.client == client && p.expires > now)
+                .count()
+                >= MAX_PENDING_PER_CLIENT
+        {
+            return Err(Full);
+        }
         if t.pending.len() >= MAX_ENTRIES {
             t.pending.retain(|_, p| p.expires > now);
             if t.pending.len() >= MAX_ENTRIES {
@@ -136,6 +151,7 @@ impl Sessions {
                 verifier,
                 nonce,
                 login_cookie: login_cookie.to_owned(),
+                client,
                 expires: now + PENDING_LIFETIME,
             },
         );
@@ -269,8 +285,15 @@ mod tests {
         let s = sessions();
         let t0 = Instant::now();
         let start = |state: &str| {
-            s.begin_sign_in(state, "cookie-a", SecretString::from("v"), "n".into(), t0)
-                .unwrap()
+            s.begin_sign_in(
+                state,
+                "cookie-a",
+                SecretString::from("v"),
+                "n".into(),
+                None,
+                t0,
+            )
+            .unwrap()
         };
         start("st1");
         assert!(
@@ -294,6 +317,26 @@ mod tests {
                 .is_none()
         );
         assert!(s.finish_sign_in("unknown", "cookie-a", t0).is_none());
+    }
+
+    #[test]
+    fn one_client_cannot_fill_the_sign_in_table() {
+        let s = sessions();
+        let t0 = Instant::now();
+        let a: Option<IpAddr> = Some("192.0.2.1".parse().unwrap());
+        let b: Option<IpAddr> = Some("192.0.2.2".parse().unwrap());
+        let start = |state: String, client, at| {
+            s.begin_sign_in(&state, "c", SecretString::from("v"), "n".into(), client, at)
+        };
+        for i in 0..MAX_PENDING_PER_CLIENT {
+            start(format!("a{i}"), a, t0).unwrap();
+        }
+        assert!(start("a-more".into(), a, t0).is_err(), "over the cap");
+        start("b0".into(), b, t0).unwrap(); // another client is not affected
+        // A finished sign-in frees its place; expired ones stop counting.
+        assert!(s.finish_sign_in("a0", "c", t0).is_some());
+        start("a-again".into(), a, t0).unwrap();
+        start("a-later".into(), a, t0 + PENDING_LIFETIME).unwrap();
     }
 
     #[test]

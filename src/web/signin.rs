@@ -68,12 +68,16 @@ type NewPassword = (Option<(String, SecretString)>, Option<String>);
 
 impl WebApp {
     /// `GET /web/login`: to the authority, with a fresh login cookie.
-    pub(super) fn start_sign_in(&self, now: Instant) -> Response<DavBody> {
+    pub(super) fn start_sign_in(
+        &self,
+        client: Option<std::net::IpAddr>,
+        now: Instant,
+    ) -> Response<DavBody> {
         let login = random_token();
         let req = self.oauth.authorize_url(&self.redirect_uri());
         if let Err(e) =
             self.sessions
-                .begin_sign_in(&req.state, &login, req.verifier, req.nonce, now)
+                .begin_sign_in(&req.state, &login, req.verifier, req.nonce, client, now)
         {
             return SignInError::Busy(e).response();
         }
