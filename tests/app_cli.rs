@@ -9,12 +9,13 @@
 
 mod app_support;
 
-use app_support::{BIN, Running, free_port, http, login_and_add_user, run_cli, serve, wait_ready};
-use cardbridge::emulator::{EmulatorConfig, EmulatorHandle};
+use app_support::{
+    BIN, Running, free_port, http, login_and_add_user, run_cli, serve, sigterm_and_wait, wait_ready,
+};
+use cardbridge::emulator::EmulatorHandle;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// What a client sees: 401 + Basic challenge without credentials, then a 207 listing
 /// the user's books; returns the PROPFIND body.
@@ -56,26 +57,6 @@ async fn mirror_contacts(base: &str) -> f64 {
         .sum()
 }
 
-fn sigterm_and_wait(mut child: Running) {
-    let pid = child.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
-            assert!(status.success(), "exit status {status}");
-            return;
-        }
-        assert!(Instant::now() < deadline, "did not stop after SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn write_config(dir: &Path, port: u16, emu: &EmulatorHandle) -> std::path::PathBuf {
     write_config_with(dir, port, emu, "freshness_secs = 0")
 }
@@ -102,13 +83,7 @@ async fn run_sync(config: &Path, args: &[&str]) -> String {
 /// from the state file without one Graph request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_loads_the_mirror_and_serve_starts_without_graph_requests() {
-    let emu = cardbridge::emulator::start(EmulatorConfig {
-        throttle: false,
-        auto_approve: true,
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
+    let emu = app_support::emulator().await;
     let mailbox = emu.default_user();
     emu.seed_sample(&mailbox, 240, 3);
     let books = emu.folders(&mailbox).len();
@@ -230,13 +205,7 @@ async fn sync_loads_the_mirror_and_serve_starts_without_graph_requests() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_user_add_then_serve_from_a_config_file() {
-    let emu = cardbridge::emulator::start(EmulatorConfig {
-        throttle: false,
-        auto_approve: true,
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
+    let emu = app_support::emulator().await;
     emu.seed_sample(&emu.default_user(), 25, 7);
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();

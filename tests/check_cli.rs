@@ -5,7 +5,7 @@
 mod app_support;
 
 use app_support::{BIN, add_user, free_port};
-use cardbridge::emulator::{EmulatorConfig, EmulatorHandle};
+use cardbridge::emulator::EmulatorHandle;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
@@ -48,13 +48,7 @@ fn certificate(dir: &Path, not_after: (i32, u8, u8)) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_reports_each_deployment_problem_with_its_fix() {
-    let emu = cardbridge::emulator::start(EmulatorConfig {
-        throttle: false,
-        auto_approve: true,
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
+    let emu = app_support::emulator().await;
     emu.seed_sample(&emu.default_user(), 5, 2);
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), &emu, "");
@@ -109,13 +103,7 @@ async fn check_reports_each_deployment_problem_with_its_fix() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_inspects_tls_files_and_plain_http_exposure() {
-    let emu = cardbridge::emulator::start(EmulatorConfig {
-        throttle: false,
-        auto_approve: true,
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
+    let emu = app_support::emulator().await;
     let dir = tempfile::tempdir().unwrap();
 
     // Plain HTTP on every interface: serve would refuse it.

@@ -17,7 +17,7 @@
 mod app_support;
 
 use app_support::{free_port, http, method, serve, write_config_with};
-use cardbridge::emulator::{EmulatorConfig, EmulatorHandle};
+use cardbridge::emulator::EmulatorHandle;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -241,23 +241,7 @@ async fn verify(base: &str, emu: &EmulatorHandle, ledger: &Mutex<Ledger>) -> usi
     let dupes: Vec<_> = graph_names.iter().filter(|(_, n)| **n > 1).collect();
     assert!(dupes.is_empty(), "duplicated in Graph: {dupes:?}");
 
-    let listing = c
-        .request(method("PROPFIND"), book_url(base))
-        .basic_auth(USER, Some(PASSWORD))
-        .header("Depth", "1")
-        .body(r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>"#)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(listing.status(), 207);
-    let listing = listing.text().await.unwrap();
-    let hrefs: Vec<String> = listing
-        .split("<d:href>")
-        .skip(1)
-        .filter_map(|s| s.split("</d:href>").next())
-        .filter(|h| h.ends_with(".vcf"))
-        .map(str::to_owned)
-        .collect();
+    let hrefs = app_support::card_hrefs(&book_url(base), USER, PASSWORD).await;
     assert_eq!(
         hrefs.len(),
         graph.len(),
@@ -363,13 +347,7 @@ async fn acknowledged_writes_survive_kill_9() {
     println!("crash_safety: seed {seed}, {kills} kills, at least {min_puts} PUTs");
     let mut rng = Rng(seed | 1);
 
-    let emu = cardbridge::emulator::start(EmulatorConfig {
-        throttle: false,
-        auto_approve: true,
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
+    let emu = app_support::emulator().await;
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");

@@ -17,7 +17,6 @@
 mod app_support;
 
 use app_support::{free_port, http, method, serve, write_config_with};
-use cardbridge::emulator::EmulatorConfig;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -254,13 +253,7 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
 async fn a_hundred_clients_for_a_while_without_errors_or_growth() {
     let warmup = Duration::from_secs(env_u64("SOAK_WARMUP_SECS", 5));
     let measured = Duration::from_secs(env_u64("SOAK_SECS", 20));
-    let emu = cardbridge::emulator::start(EmulatorConfig {
-        throttle: false,
-        auto_approve: true,
-        ..EmulatorConfig::default()
-    })
-    .await
-    .unwrap();
+    let emu = app_support::emulator().await;
     let mailbox = emu.default_user();
     emu.seed_sample(&mailbox, SEEDED, 11);
     let dir = tempfile::tempdir().unwrap();
@@ -280,26 +273,8 @@ async fn a_hundred_clients_for_a_while_without_errors_or_growth() {
     let pid = server.0.id();
 
     // The default book's hrefs, for GETs and multigets.
-    let listing = http()
-        .request(
-            method("PROPFIND"),
-            format!("{base}/dav/addressbooks/{USER}/contacts/"),
-        )
-        .basic_auth(USER, Some(PASSWORD))
-        .header("Depth", "1")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let hrefs: Vec<String> = listing
-        .split("<d:href>")
-        .skip(1)
-        .filter_map(|s| s.split("</d:href>").next())
-        .filter(|h| h.ends_with(".vcf"))
-        .map(str::to_owned)
-        .collect();
+    let book = format!("{base}/dav/addressbooks/{USER}/contacts/");
+    let hrefs = app_support::card_hrefs(&book, USER, PASSWORD).await;
     assert!(
         hrefs.len() > 100,
         "{} cards in the default book",

@@ -51,14 +51,11 @@ fn stored_refresh_token(state: &Path) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_token_or_password_reaches_any_log() {
-    let emu = cardbridge::emulator::start(EmulatorConfig {
-        throttle: false,
-        auto_approve: true,
+    let emu = app_support::emulator_with(EmulatorConfig {
         access_token_lifetime: Duration::from_secs(2),
         ..EmulatorConfig::default()
     })
-    .await
-    .unwrap();
+    .await;
     emu.seed_sample(&emu.default_user(), 10, 1);
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();

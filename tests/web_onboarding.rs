@@ -15,59 +15,22 @@
 //! Without Chromium and chromedriver the test prints "SKIPPED: chromium not installed"
 //! and returns, unless `CARDBRIDGE_REQUIRE_BROWSER=1` (CI), where it fails.
 
+mod app_support;
+
+use app_support::{BIN, Running, free_port, sigterm_and_wait};
 use cardbridge::emulator::{EmulatorConfig, EmulatorHandle};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use libdav::CardDavClient;
 use libdav::carddav::{FindAddressBookHomeSet, FindAddressBooks};
 use libdav::dav::{ListResources, WebDavClient};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_cardbridge");
 const ALLOWED: &str = "demo@cardbridge.test";
 const OUTSIDER: &str = "outsider@cardbridge.test";
 const CONTACTS: usize = 37;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Kills the child when the test ends, passed or not.
-struct Running(Child);
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// SIGTERM, then wait for a clean exit (the state file is reopened afterwards).
-fn sigterm_and_wait(mut child: Running) {
-    let pid = child.0.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
-            assert!(status.success(), "exit status {status}");
-            return;
-        }
-        assert!(Instant::now() < deadline, "did not stop after SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 /// `name` in `$PATH` (or the override in the environment variable `env`).
 fn find_program(env: &str, names: &[&str]) -> Option<PathBuf> {

@@ -3,7 +3,7 @@
 //! device-code sign-in, a CardDAV user, and a serve child that is killed if a test fails.
 #![allow(dead_code)]
 
-use cardbridge::emulator::EmulatorHandle;
+use cardbridge::emulator::{EmulatorConfig, EmulatorHandle};
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -27,6 +27,43 @@ impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+/// The Graph emulator on loopback, unthrottled, approving device-code sign-ins itself.
+pub async fn emulator() -> EmulatorHandle {
+    emulator_with(EmulatorConfig::default()).await
+}
+
+/// [`emulator`] with other settings (`throttle` and `auto_approve` as above).
+pub async fn emulator_with(config: EmulatorConfig) -> EmulatorHandle {
+    cardbridge::emulator::start(EmulatorConfig {
+        throttle: false,
+        auto_approve: true,
+        ..config
+    })
+    .await
+    .unwrap()
+}
+
+/// SIGTERM, then wait (at most 30 s) for a clean exit.
+pub fn sigterm_and_wait(mut child: Running) {
+    let pid = child.0.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status}");
+            return;
+        }
+        assert!(Instant::now() < deadline, "did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -129,4 +166,26 @@ pub async fn serve(config: &Path, base: &str) -> Running {
     );
     wait_ready(base).await;
     child
+}
+
+/// The card hrefs of `book` (a URL) as a Depth-1 PROPFIND lists them (panics unless 207).
+pub async fn card_hrefs(book: &str, user: &str, password: &str) -> Vec<String> {
+    let r = http()
+        .request(method("PROPFIND"), book)
+        .basic_auth(user, Some(password))
+        .header("Depth", "1")
+        .body(r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 207, "PROPFIND {book}");
+    r.text()
+        .await
+        .unwrap()
+        .split("<d:href>")
+        .skip(1)
+        .filter_map(|s| s.split("</d:href>").next())
+        .filter(|h| h.ends_with(".vcf"))
+        .map(str::to_owned)
+        .collect()
 }
