@@ -42,7 +42,8 @@ async fn client_view(base: &str, user: &str, password: &str) -> String {
     r.text().await.unwrap()
 }
 
-async fn mirror_contacts(base: &str) -> f64 {
+/// `/metrics`, parsed by an independent Prometheus text-format parser (prometheus-parse).
+async fn scrape(base: &str) -> prometheus_parse::Scrape {
     let text = http()
         .get(format!("{base}/metrics"))
         .send()
@@ -51,10 +52,26 @@ async fn mirror_contacts(base: &str) -> f64 {
         .text()
         .await
         .unwrap();
-    text.lines()
-        .filter(|l| l.starts_with("cardbridge_mirror_contacts{"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+    prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap()
+}
+
+/// The sum of a counter's or gauge's samples, optionally only those with `label`.
+fn metric(s: &prometheus_parse::Scrape, name: &str, label: Option<(&str, &str)>) -> f64 {
+    s.samples
+        .iter()
+        .filter(|x| x.metric == name)
+        .filter(|x| label.is_none_or(|(k, v)| x.labels.get(k) == Some(v)))
+        .map(|x| match x.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            _ => panic!("{name} is not a counter or gauge"),
+        })
         .sum()
+}
+
+async fn mirror_contacts(base: &str) -> f64 {
+    metric(&scrape(base).await, "cardbridge_mirror_contacts", None)
 }
 
 fn write_config(dir: &Path, port: u16, emu: &EmulatorHandle) -> std::path::PathBuf {
@@ -214,6 +231,7 @@ async fn login_user_add_then_serve_from_a_config_file() {
     // login (device code, approved by the emulator; the sign-in lands in the state
     // file), then user add with a chosen password.
     login_and_add_user(&config, "alice", "correct horse battery").await;
+    emu.reset_stats(); // count only what serve asks Graph
 
     let base = format!("http://127.0.0.1:{port}");
     let serve = serve(&config, &base).await;
@@ -223,8 +241,47 @@ async fn login_user_add_then_serve_from_a_config_file() {
         "{listing}"
     );
     assert_eq!(mirror_contacts(&base).await, 25.0);
-    // Graph saw the bridge's requests under the signed-in user's token.
-    assert!(emu.stats().total > 0);
+    // Graph saw the bridge's requests under the signed-in user's token, and /metrics
+    // counts them (issue 11 item 3): as many as the emulator served apart from the
+    // sign-in endpoint (a `$batch` once), all answered 200, no throttling, no token
+    // failure.
+    let graph = emu.stats();
+    assert!(graph.total > 0);
+    let m = scrape(&base).await;
+    let sign_in: u64 = graph
+        .by_route
+        .iter()
+        .filter(|(r, _)| r.contains("/oauth2/"))
+        .map(|(_, n)| n)
+        .sum();
+    let graph_requests = (graph.total - sign_in) as f64;
+    assert!(graph_requests > 0.0);
+    assert_eq!(
+        metric(&m, "cardbridge_graph_requests_total", None),
+        graph_requests
+    );
+    assert_eq!(
+        metric(
+            &m,
+            "cardbridge_graph_requests_total",
+            Some(("status", "200"))
+        ),
+        graph_requests
+    );
+    assert_eq!(metric(&m, "cardbridge_graph_throttled_total", None), 0.0);
+    assert_eq!(
+        metric(&m, "cardbridge_graph_token_failures_total", None),
+        0.0
+    );
+    assert_eq!(metric(&m, "cardbridge_account_sign_in_required", None), 0.0);
+    assert!(metric(&m, "cardbridge_http_requests_total", None) >= 2.0);
+    assert!(
+        m.samples
+            .iter()
+            .any(|s| s.metric == "cardbridge_http_request_duration_seconds"
+                && matches!(s.value, prometheus_parse::Value::Histogram(_))),
+        "the latency histogram is exposed"
+    );
     sigterm_and_wait(serve);
     emu.shutdown().await;
 }

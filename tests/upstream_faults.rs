@@ -31,6 +31,8 @@ async fn throttling_storm_on_create_is_503_with_retry_after_and_nothing_is_writt
     let r = w.put("storm.vcf", "uid-storm", None).await;
     assert_unavailable(&r);
     assert_eq!(w.graph_count(), before, "a refused PUT is not in Graph");
+    // /metrics shows the throttling (issue 11 item 3).
+    assert!(w.metric("cardbridge_graph_throttled_total").await >= 1.0);
     // Reads keep working from the mirror; the old token is still good.
     assert_eq!(w.propfind_count().await, listed);
     w.sync_token(&t0).await;
@@ -186,9 +188,13 @@ async fn revoked_consent_is_a_clear_error_until_signed_in_again() {
     assert!(r.body.contains("sign in"), "clear message: {}", r.body);
     assert!(r.retry_after.is_some());
     assert_eq!(w.graph_count(), before);
+    // /metrics says a person must sign in, and counts the failed token refresh.
+    assert_eq!(w.metric("cardbridge_account_sign_in_required").await, 1.0);
+    assert!(w.metric("cardbridge_graph_token_failures_total").await >= 1.0);
     // A new sign-in (cardbridge login) restores service; the old token is still valid.
     w.sign_in_again().await;
     assert_eq!(w.put("rev.vcf", "uid-rev", None).await.status, 201);
+    assert_eq!(w.metric("cardbridge_account_sign_in_required").await, 0.0);
     let changed = w.sync_changes(&t0).await;
     assert!(changed.contains("rev.vcf"), "{changed}");
     w.stop().await;

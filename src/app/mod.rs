@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod check;
 pub mod demo;
+mod metrics;
 pub mod serve;
 mod stack;
 pub mod sync;

@@ -1,13 +1,14 @@
-//! One running cardbridge: bridge → dav → server, plus bridge figures on `/metrics`.
+//! One running cardbridge: bridge → dav → server, plus bridge figures on `/metrics`
+//! (`app::metrics`).
 //! Shared by `serve` (from the configuration file) and `demo` (in front of the emulator);
 //! the onboarding page, when enabled, is mounted in front of `dav`.
 
-use crate::bridge::{AccountDirectory, AccountStats, Bridge, BridgeConfig};
+use crate::bridge::{AccountDirectory, Bridge, BridgeConfig};
 use crate::dav::{Dav, DavOptions};
-use crate::server::{DavService, MetricKind, Readiness, ServerHandle, ServerOptions, UserStore};
+use crate::server::{DavService, Readiness, ServerHandle, ServerOptions, UserStore};
 use crate::state::SharedStore;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 /// What a stack is built from.
 pub struct StackParts {
@@ -53,7 +54,7 @@ impl Stack {
 pub async fn start_stack(parts: StackParts) -> anyhow::Result<Stack> {
     let poll_secs = parts.bridge.poll_interval_secs;
     let bridge = Arc::new(Bridge::new(parts.store, parts.bridge, parts.accounts));
-    register_bridge_metrics(&parts.server, &bridge);
+    super::metrics::register(&parts.server, &bridge);
     // DavOptions grows with the protocol layer; take its defaults for the rest.
     #[allow(clippy::needless_update)]
     let dav_options = DavOptions {
@@ -75,65 +76,4 @@ pub async fn start_stack(parts: StackParts) -> anyhow::Result<Stack> {
         readiness,
         polling,
     })
-}
-
-/// Per-account figures of the bridge, read at scrape time: (name, help, kind, value).
-type AccountFigure = (
-    &'static str,
-    &'static str,
-    MetricKind,
-    fn(&AccountStats, SystemTime) -> Option<f64>,
-);
-
-const ACCOUNT_FIGURES: &[AccountFigure] = &[
-    (
-        "cardbridge_mirror_contacts",
-        "Contacts held in the mirror, per account.",
-        MetricKind::Gauge,
-        |a, _| Some(a.contacts as f64),
-    ),
-    (
-        "cardbridge_mirror_books",
-        "Address books (contact folders) in the mirror, per account.",
-        MetricKind::Gauge,
-        |a, _| Some(a.books as f64),
-    ),
-    (
-        "cardbridge_sync_age_seconds",
-        "Seconds since the account's last successful Graph sync.",
-        MetricKind::Gauge,
-        |a, now| {
-            let last = a.last_sync?;
-            Some(now.duration_since(last).unwrap_or_default().as_secs_f64())
-        },
-    ),
-    (
-        "cardbridge_account_sign_in_required",
-        "1 when the account's Graph sign-in was refused and a person must sign in again.",
-        MetricKind::Gauge,
-        |a, _| Some(if a.sign_in_required { 1.0 } else { 0.0 }),
-    ),
-    (
-        "cardbridge_account_sync_errors_total",
-        "Failed Graph refreshes and writes of the account since start.",
-        MetricKind::Counter,
-        |a, _| Some(a.errors as f64),
-    ),
-];
-
-fn register_bridge_metrics(options: &ServerOptions, bridge: &Arc<Bridge>) {
-    for &(name, help, kind, read) in ACCOUNT_FIGURES {
-        let b = Arc::clone(bridge);
-        let registered = options.metrics.register_family(name, help, kind, move || {
-            let now = SystemTime::now();
-            b.stats()
-                .accounts
-                .iter()
-                .filter_map(|a| Some((vec![("account".into(), a.key.clone())], read(a, now)?)))
-                .collect()
-        });
-        if let Err(e) = registered {
-            tracing::warn!("metric {name} not registered: {e}");
-        }
-    }
 }

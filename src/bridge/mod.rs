@@ -90,6 +90,9 @@ pub struct AccountStats {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BridgeStats {
     pub accounts: Vec<AccountStats>,
+    /// Graph requests of every client the accounts use, each client counted once
+    /// (app-only mailboxes share one client).
+    pub graph: crate::graph::ClientStats,
 }
 
 /// Outcome of the last single-flight run, shared with the callers that waited for it.
@@ -284,8 +287,12 @@ impl Bridge {
             Err(_) => return BridgeStats::default(),
         };
         let mut accounts = Vec::new();
+        let mut clients: Vec<crate::graph::GraphClient> = Vec::new();
         for cell in cells {
             let Some(m) = cell.get() else { continue };
+            if !clients.iter().any(|c| c.same_client(&m.account.client)) {
+                clients.push(m.account.client.clone());
+            }
             let mut s = m.health.lock().map(|h| h.clone()).unwrap_or_default();
             let books = m.books().unwrap_or_default();
             s.books = books.len();
@@ -296,7 +303,11 @@ impl Bridge {
             accounts.push(s);
         }
         accounts.sort_by(|a, b| a.key.cmp(&b.key));
-        BridgeStats { accounts }
+        let mut graph = crate::graph::ClientStats::default();
+        for c in &clients {
+            graph.add(&c.stats());
+        }
+        BridgeStats { accounts, graph }
     }
 
     /// Load the user's mirror and refresh its folder tree and every book now (startup,

@@ -125,6 +125,11 @@ impl GraphClient {
         })
     }
 
+    /// Whether `other` is this client (a clone of it), sharing its counters.
+    pub fn same_client(&self, other: &GraphClient) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// Request counters since the client was built.
     pub fn stats(&self) -> ClientStats {
         self.inner.transport.counters.snapshot()

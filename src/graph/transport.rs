@@ -70,7 +70,7 @@ impl Default for GraphClientOptions {
 }
 
 /// Counters since the client was built (for `/metrics`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientStats {
     /// HTTP requests sent to Graph (every attempt counts).
     pub requests: u64,
@@ -82,6 +82,26 @@ pub struct ClientStats {
     pub throttled_wait_ms: u64,
     /// Calls that ended in an error.
     pub errors: u64,
+    /// Answers received, by HTTP status (every attempt counts; `$batch` counts once).
+    pub by_status: std::collections::BTreeMap<u16, u64>,
+    /// Attempts that found no usable access token (the refresh or client-credentials
+    /// grant failed: sign-in required, or the identity platform unreachable).
+    pub token_failures: u64,
+}
+
+impl ClientStats {
+    /// Add `other`'s counts (figures of several clients as one).
+    pub fn add(&mut self, other: &ClientStats) {
+        self.requests += other.requests;
+        self.retries += other.retries;
+        self.throttled += other.throttled;
+        self.throttled_wait_ms += other.throttled_wait_ms;
+        self.errors += other.errors;
+        self.token_failures += other.token_failures;
+        for (status, n) in &other.by_status {
+            *self.by_status.entry(*status).or_default() += n;
+        }
+    }
 }
 
 #[derive(Default)]
@@ -91,6 +111,8 @@ pub(crate) struct Counters {
     throttled: AtomicU64,
     throttled_wait_ms: AtomicU64,
     errors: AtomicU64,
+    token_failures: AtomicU64,
+    by_status: std::sync::Mutex<std::collections::BTreeMap<u16, u64>>,
 }
 
 impl Counters {
@@ -101,7 +123,17 @@ impl Counters {
             throttled: self.throttled.load(Ordering::Relaxed),
             throttled_wait_ms: self.throttled_wait_ms.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
+            token_failures: self.token_failures.load(Ordering::Relaxed),
+            by_status: self.by_status.lock().map(|m| m.clone()).unwrap_or_default(),
         }
+    }
+    pub(crate) fn answered(&self, status: u16) {
+        if let Ok(mut m) = self.by_status.lock() {
+            *m.entry(status).or_default() += 1;
+        }
+    }
+    pub(crate) fn token_failure(&self) {
+        self.token_failures.fetch_add(1, Ordering::Relaxed);
     }
     pub(crate) fn throttled(&self) {
         self.throttled.fetch_add(1, Ordering::Relaxed);
@@ -278,7 +310,13 @@ impl Transport {
         let mut ambiguous = false;
         loop {
             attempt += 1;
-            let token = self.tokens.token().await?;
+            let token = match self.tokens.token().await {
+                Ok(t) => t,
+                Err(e) => {
+                    self.counters.token_failure();
+                    return Err(e);
+                }
+            };
             let started = tokio::time::Instant::now();
             let outcome = {
                 let _permit = self
@@ -309,6 +347,7 @@ impl Transport {
                 }
                 Attempt::Answer(mut resp) => {
                     let status = resp.status.as_u16();
+                    self.counters.answered(status);
                     tracing::debug!(method = %req.method, path, attempt, elapsed_ms, status, "graph request");
                     resp.after_ambiguous = ambiguous;
                     if status == 401 && !refreshed {

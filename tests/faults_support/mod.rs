@@ -154,6 +154,33 @@ impl World {
         }
     }
 
+    /// The sum of a counter's or gauge's samples on `/metrics`, as the independent
+    /// prometheus-parse crate reads the exposition.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let scrape =
+            prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == name)
+            .map(|s| match s.value {
+                prometheus_parse::Value::Counter(v)
+                | prometheus_parse::Value::Gauge(v)
+                | prometheus_parse::Value::Untyped(v) => v,
+                _ => panic!("{name} is not a counter or gauge"),
+            })
+            .sum()
+    }
+
     pub fn graph_count(&self) -> usize {
         self.emu.contact_count(&self.mailbox)
     }
