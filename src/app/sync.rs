@@ -7,7 +7,8 @@
 //! data is within `freshness_secs` / `folder_tree_secs`. Run it again at any time: it is
 //! the same delta round `serve` would make.
 //!
-//! Output goes to stdout: an `indicatif` bar (books done / total, contacts loaded, rate)
+//! Output goes to stdout: an `indicatif` bar (books done / total, contacts loaded, rate,
+//! and the Graph requests so far, which move while one large book loads page by page)
 //! on a terminal, plain lines otherwise (logs, CI, tests). One summary line per user
 //! either way; the exit status is non-zero when any user failed.
 
@@ -85,9 +86,21 @@ fn all_users(cfg: &Config, users: &UserStore) -> anyhow::Result<Vec<String>> {
 async fn sync_user(bridge: &Bridge, user: &str) -> anyhow::Result<Progress> {
     let started = Instant::now();
     let view = View::new(user, std::io::stdout().is_terminal());
-    let out = bridge
-        .warm_up_with(user, &|p| view.report(p, started.elapsed()))
-        .await;
+    // The bridge reports per book; while a large book loads, the bar shows the Graph
+    // requests made so far (one per page of contacts), so it visibly moves.
+    let requests_before = bridge.stats().graph.requests;
+    let observe = |p: &Progress| view.report(p, started.elapsed());
+    let warm = bridge.warm_up_with(user, &observe);
+    tokio::pin!(warm);
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let out = loop {
+        tokio::select! {
+            out = &mut warm => break out,
+            _ = tick.tick(), if view.is_bar() => {
+                view.graph_requests(bridge.stats().graph.requests.saturating_sub(requests_before));
+            }
+        }
+    };
     view.finish();
     let p = out.map_err(|e| match e {
         StoreError::NotFound => anyhow::anyhow!(
@@ -125,7 +138,8 @@ fn summary(p: &Progress, elapsed: Duration) -> String {
 
 /// A progress bar on a terminal, plain lines elsewhere.
 enum View {
-    Bar(ProgressBar),
+    /// The bar, the last report's text, and the Graph requests made so far.
+    Bar(ProgressBar, std::sync::Mutex<(String, u64)>),
     Lines(String),
 }
 
@@ -144,7 +158,22 @@ impl View {
         bar.set_prefix(user.to_owned());
         bar.set_message("reading folders…");
         bar.enable_steady_tick(Duration::from_millis(250));
-        View::Bar(bar)
+        View::Bar(bar, std::sync::Mutex::new(("reading folders…".into(), 0)))
+    }
+
+    fn is_bar(&self) -> bool {
+        matches!(self, View::Bar(..))
+    }
+
+    /// Show `n` Graph requests next to the last report.
+    fn graph_requests(&self, n: u64) {
+        if let View::Bar(bar, shown) = self
+            && let Ok(mut s) = shown.lock()
+            && s.1 != n
+        {
+            s.1 = n;
+            bar.set_message(format!("{}  ({n} Graph requests)", s.0));
+        }
     }
 
     fn report(&self, p: &Progress, elapsed: Duration) {
@@ -158,10 +187,14 @@ impl View {
                 .unwrap_or_default()
         );
         match self {
-            View::Bar(bar) => {
+            View::Bar(bar, shown) => {
                 bar.set_length(p.books_total as u64);
                 bar.set_position(p.books_done as u64);
-                bar.set_message(line);
+                let n = shown.lock().map(|s| s.1).unwrap_or_default();
+                bar.set_message(format!("{line}  ({n} Graph requests)"));
+                if let Ok(mut s) = shown.lock() {
+                    s.0 = line;
+                }
             }
             View::Lines(user) => {
                 println!("{user}: {}/{} books, {line}", p.books_done, p.books_total)
@@ -170,7 +203,7 @@ impl View {
     }
 
     fn finish(&self) {
-        if let View::Bar(bar) = self {
+        if let View::Bar(bar, _) = self {
             bar.finish_and_clear();
         }
     }
