@@ -588,7 +588,7 @@ def main():
     ap.add_argument("--freshness", type=int, default=3)
     ap.add_argument("--coldstart-contacts", type=int, default=100000)
     ap.add_argument("--write", action="store_true")
-    args = ap.parse_args()
+    args, _ = ap.parse_known_args()  # run.sh passes the options of every part
     work = os.path.abspath(args.work)
     os.makedirs(work, exist_ok=True)
     binary = os.path.abspath(args.binary)

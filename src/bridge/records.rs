@@ -175,6 +175,17 @@ pub struct ContactRec {
     pub photo_ck: Option<String>,
 }
 
+/// The contact as the bridge keeps it: Graph's read-only fields it never uses (the
+/// `@odata.etag`, which repeats the changeKey; the creation time; the parent folder id,
+/// which is the book's) are dropped, in the state store and in memory (issue 9: memory
+/// per contact).
+pub fn kept(mut c: Contact) -> Contact {
+    c.odata_etag = None;
+    c.created_date_time = None;
+    c.parent_folder_id = None;
+    c
+}
+
 impl ContactRec {
     pub fn id(&self) -> &str {
         self.contact.id.as_deref().unwrap_or_default()

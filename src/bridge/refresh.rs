@@ -360,7 +360,7 @@ impl Bridge {
                 let mut rec = ContactRec {
                     name: String::new(),
                     has_photo: has_photo(&c),
-                    contact: c,
+                    contact: records::kept(c),
                     photo: None,
                     photo_ck: None,
                 };

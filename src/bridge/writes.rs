@@ -385,7 +385,7 @@ impl Bridge {
             has_photo: photo.is_some() || super::refresh::has_photo(&contact),
             photo: photo.as_ref().map(PhotoRec::from_photo),
             photo_ck: ck,
-            contact,
+            contact: records::kept(contact),
         };
         let segment = lock!(book.rec.read())?.segment.clone();
         let pending = records::pending_key(&m.account.key, &segment, name);
