@@ -200,6 +200,22 @@ impl ContactRec {
             .map(str::to_owned)
             .unwrap_or_else(|| crate::vcard::uid_for_graph_id(self.id()))
     }
+    /// Whether the card's UID is `uid`, without deriving a UID from the Graph id when
+    /// `uid` cannot be a derived one or `derived` is false (a PUT compares against every
+    /// contact of the book; hashing each id made a PUT cost milliseconds).
+    pub fn has_uid(&self, uid: &str, derived: bool) -> bool {
+        match self
+            .contact
+            .extended_property(crate::vcard::UID_PROPERTY_ID)
+        {
+            Some(stashed) => stashed == uid,
+            None => {
+                derived
+                    && crate::vcard::may_be_derived_uid(uid)
+                    && crate::vcard::uid_for_graph_id(self.id()) == uid
+            }
+        }
+    }
     pub fn last_modified(&self) -> SystemTime {
         self.contact
             .last_modified_date_time

@@ -161,13 +161,22 @@ impl Bridge {
             }
         }
         let existing = lock!(book.data.read())?.by_name(name).cloned();
-        // UID conflicts within the book (RFC 6352 §6.3.2.1 no-uid-conflict).
+        // UID conflicts within the book (RFC 6352 §6.3.2.1 no-uid-conflict). A card that
+        // keeps its own UID derived from its Graph id cannot share it with another
+        // contact's derived UID (different ids), only with a stashed one.
         {
+            let own_derived = existing.as_ref().is_some_and(|e| {
+                e.rec
+                    .contact
+                    .extended_property(crate::vcard::UID_PROPERTY_ID)
+                    .is_none()
+                    && e.rec.uid() == parsed.uid
+            });
             let d = lock!(book.data.read())?;
             if let Some(other) = d
                 .contacts
                 .values()
-                .find(|e| e.rec.name != name && e.rec.uid() == parsed.uid)
+                .find(|e| e.rec.name != name && e.rec.has_uid(&parsed.uid, !own_derived))
             {
                 return Err(StoreError::UidConflict {
                     name: other.rec.name.clone(),
