@@ -456,7 +456,7 @@ def main():
         start = text.find(lines[0])
         if start >= 0:
             end = text.find("\n## ", start + 1)
-            text = text[:start] + section + (text[end + 1:] if end >= 0 else "")
+            text = text[:start] + section + ("\n" + text[end + 1:] if end >= 0 else "")
         else:
             text = text.rstrip("\n") + "\n\n" + section
         open(path, "w").write(text)

@@ -379,7 +379,7 @@ def graph_part(binary, work, sizes, freshness):
         "Requests the Graph emulator served (`/_emulator/stats` `total`; a `$batch` counts once) while one "
         "`cardbridge serve` (release build, its own process, empty state file, `freshness_secs = "
         f"{freshness}`) served CardDAV clients, for N contacts seeded over the emulator's sample folders "
-        "(default, Work, Family, Work/Clients; about 15 % with a photo). The emulator pages like Graph: "
+        "(default, Work, Family, Work/Clients; about 36 % with a photo). The emulator pages like Graph: "
         "delta pages of at most 500 (`Prefer: odata.maxpagesize`), list pages of at most 1,000 (`$top`), "
         "`$batch` of at most 20, photos not in delta.",
         "",
@@ -579,7 +579,7 @@ def replace_section(text, section):
     if start < 0:
         return text.rstrip("\n") + "\n\n" + section
     end = text.find("\n## ", start + 1)
-    return text[:start] + section + (text[end + 1:] if end >= 0 else "")
+    return text[:start] + section + ("\n" + text[end + 1:] if end >= 0 else "")
 
 
 def main():
