@@ -12,7 +12,8 @@
 //!   changed. An unchanged folder costs exactly one request.
 //! - **410 SyncStateNotFound**: a fresh round, diffed against the mirror by changeKey;
 //!   only real differences are journaled, so clients' tokens stay valid.
-//! - **Photos** are read once per changeKey for contacts Graph marks as having one.
+//! - **Photos** are read once per changeKey for contacts Graph marks as having one, 20
+//!   per `$batch` (photos are not in delta; graph.md §4.6, §6).
 //! - A contact whose UID matches a create of unknown outcome (see `writes`) gets the
 //!   name the client chose.
 
@@ -21,11 +22,10 @@ use super::mirror::{Change, PlanOptions};
 use super::records::{self, ContactRec, PhotoRec};
 use super::{AccountMirror, Book, Bridge, lock};
 use crate::dav::store::StoreResult;
+use crate::graph::GraphError;
 use crate::graph::model::Contact;
-use crate::graph::{GraphError, Mailbox};
 use crate::state::Table;
 use crate::vcard::{STASH_PROPERTY_ID, UID_PROPERTY_ID};
-use futures_util::StreamExt;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -49,8 +49,14 @@ pub fn list_is_cheaper(wanted: usize, folder_size: usize) -> bool {
     pages < batches
 }
 
-/// Photos fetched at once (Graph allows 4 concurrent requests per mailbox; graph.md §7).
-const PHOTO_CONCURRENCY: usize = 4;
+/// Whether a failed photo read fails the refresh (to be retried) rather than serving the
+/// card without its photo.
+fn photo_error_is_fatal(e: &GraphError) -> bool {
+    matches!(
+        e,
+        GraphError::Throttled { .. } | GraphError::Transport(_) | GraphError::SignInRequired { .. }
+    )
+}
 
 /// Whether Graph says the contact has a photo.
 pub fn has_photo(c: &Contact) -> bool {
@@ -354,7 +360,7 @@ impl Bridge {
                 let mut rec = ContactRec {
                     name: String::new(),
                     has_photo: has_photo(&c),
-                    contact: c,
+                    contact: records::kept(c),
                     photo: None,
                     photo_ck: None,
                 };
@@ -370,17 +376,21 @@ impl Bridge {
                 recs.push(rec);
             }
         }
+        if to_fetch.is_empty() {
+            return Ok(recs);
+        }
         let acct = &m.account;
-        let mailbox: &Mailbox = &acct.mailbox;
-        let ids: Vec<(usize, String)> = to_fetch
-            .iter()
-            .map(|&i| (i, recs[i].id().to_owned()))
-            .collect();
-        let results: Vec<(usize, Result<_, GraphError>)> = futures_util::stream::iter(ids)
-            .map(|(i, id)| async move { (i, acct.client.get_photo(mailbox, &id).await) })
-            .buffer_unordered(PHOTO_CONCURRENCY)
-            .collect()
-            .await;
+        let ids: Vec<String> = to_fetch.iter().map(|&i| recs[i].id().to_owned()).collect();
+        let answers = match acct.client.get_photos(&acct.mailbox, &ids).await {
+            Ok(a) => a,
+            Err(e) if photo_error_is_fatal(&e) => return Err(from_graph(e)),
+            // The batch itself failed for another reason: each photo gets that error.
+            Err(e) => ids
+                .iter()
+                .map(|_| Err(GraphError::Decode(e.to_string())))
+                .collect(),
+        };
+        let results = to_fetch.into_iter().zip(answers);
         for (i, r) in results {
             match r {
                 Ok(p) => {
@@ -392,11 +402,7 @@ impl Bridge {
                 Err(GraphError::NotFound { .. }) => {
                     recs[i].photo_ck = Some(recs[i].change_key().to_owned());
                 }
-                Err(
-                    e @ (GraphError::Throttled { .. }
-                    | GraphError::Transport(_)
-                    | GraphError::SignInRequired { .. }),
-                ) => return Err(from_graph(e)),
+                Err(e) if photo_error_is_fatal(&e) => return Err(from_graph(e)),
                 Err(e) => {
                     tracing::warn!(account = %acct.key, error = %e, "bridge: photo not readable; serving the card without it");
                     recs[i].photo_ck = Some(recs[i].change_key().to_owned());

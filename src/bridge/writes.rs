@@ -167,13 +167,22 @@ impl Bridge {
         }
         let existing = lock!(book.data.read())?.by_name(name).cloned();
         // UID conflicts within the book (RFC 6352 §6.3.2.1 no-uid-conflict), with the
-        // cards in the mirror and with the writes in flight.
+        // cards in the mirror and with the writes in flight. A card that keeps its own
+        // UID derived from its Graph id cannot share it with another contact's derived
+        // UID (different ids), only with a stashed one.
         {
+            let own_derived = existing.as_ref().is_some_and(|e| {
+                e.rec
+                    .contact
+                    .extended_property(crate::vcard::UID_PROPERTY_ID)
+                    .is_none()
+                    && e.rec.uid() == parsed.uid
+            });
             let d = lock!(book.data.read())?;
             if let Some(other) = d
                 .contacts
                 .values()
-                .find(|e| e.rec.name != name && e.rec.uid() == parsed.uid)
+                .find(|e| e.rec.name != name && e.rec.has_uid(&parsed.uid, !own_derived))
             {
                 return Err(StoreError::UidConflict {
                     name: other.rec.name.clone(),
@@ -394,7 +403,7 @@ impl Bridge {
             has_photo: photo.is_some() || super::refresh::has_photo(&contact),
             photo: photo.as_ref().map(PhotoRec::from_photo),
             photo_ck: ck,
-            contact,
+            contact: records::kept(contact),
         };
         let segment = lock!(book.rec.read())?.segment.clone();
         let pending = records::pending_key(&m.account.key, &segment, name);

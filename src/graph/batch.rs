@@ -9,7 +9,10 @@
 
 use super::envelope;
 use super::error::GraphError;
+use super::model::Photo;
 use super::transport::{Request, Retry, Transport};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use http::Method;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -57,6 +60,34 @@ impl ItemAnswer {
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
             .and_then(|(_, v)| envelope::retry_after_value(v.trim()))
+    }
+
+    /// A photo sub-response (`GET …/photo/$value`): the base64 body with its
+    /// Content-Type, `None` for 404, the typed error otherwise.
+    pub fn into_photo(self) -> Result<Option<Photo>, GraphError> {
+        match self.status {
+            404 => Ok(None),
+            200..=299 => {
+                let Some(serde_json::Value::String(text)) = &self.body else {
+                    return Err(GraphError::Decode("$batch photo without a body".into()));
+                };
+                let bytes = STANDARD
+                    .decode(text.as_bytes())
+                    .map_err(|e| GraphError::Decode(format!("$batch photo: {e}")))?;
+                let content_type = self
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                    .map(|(_, v)| v.split(';').next().unwrap_or(v).trim().to_owned())
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or_else(|| "image/jpeg".into());
+                Ok(Some(Photo {
+                    content_type,
+                    bytes: bytes.into(),
+                }))
+            }
+            _ => Err(self.error()),
+        }
     }
 
     /// The typed error of a non-2xx sub-response.

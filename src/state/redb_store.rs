@@ -16,6 +16,11 @@ fn backend(e: impl std::fmt::Display) -> StateError {
     StateError::Backend(e.to_string())
 }
 
+/// redb's page cache. Its default (1 GiB) would, over time, hold the whole file in memory
+/// next to the mirror, which already holds every row it needs (issue 9: memory per
+/// contact); the bridge reads the file in bulk only when a book is loaded.
+const CACHE_BYTES: usize = 16 * 1024 * 1024;
+
 /// A redb-backed state store.
 pub struct RedbStore {
     db: Database,
@@ -31,7 +36,10 @@ impl RedbStore {
             create_private_file(path)?;
         }
         restrict_permissions(path)?;
-        let db = Database::create(path).map_err(backend)?;
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(backend)?;
         // Create every table up front so reads never see "table does not exist".
         let tx = db.begin_write().map_err(backend)?;
         for t in Table::ALL {

@@ -139,6 +139,12 @@ pub fn uid_for_graph_id(id: &str) -> String {
     uuid_from_digest(b"cardbridge graph id\0", id.as_bytes())
 }
 
+/// Whether `uid` could be one of [`uid_for_graph_id`]'s (a hyphenated version-8 UUID):
+/// anything else cannot be, so a UID comparison can skip hashing the Graph id.
+pub fn may_be_derived_uid(uid: &str) -> bool {
+    uid.len() == 36 && uid.as_bytes()[14] == b'8'
+}
+
 /// UID given to a client's card that had none: derived from the card's bytes, so the
 /// same card always gets the same UID.
 pub(crate) fn uid_from_bytes(card: &[u8]) -> String {
@@ -154,6 +160,14 @@ pub(crate) fn uuid_from_digest(domain: &[u8], name: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn derived_uids_are_recognisable_as_possibly_derived() {
+        assert!(may_be_derived_uid(&uid_for_graph_id("AAMkAGI2TG93AAA=")));
+        assert!(may_be_derived_uid(&uid_from_bytes(b"BEGIN:VCARD")));
+        assert!(!may_be_derived_uid("2b1e5c0a-6f4e-4d5b-9a1c-3e2f1d0c9b8a"));
+        assert!(!may_be_derived_uid("client-uid-1"));
+    }
 
     #[test]
     fn uid_for_graph_id_is_stable_and_distinct() {
