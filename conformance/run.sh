@@ -8,7 +8,8 @@
 # Environment:
 #   CONFORMANCE_SUITES=a,b       only these suites (vdirsyncer-storage, vdirsyncer-cli, tsdav, smoke)
 #   CONFORMANCE_SKIP_BUILD=1     do not run `cargo build --release` (reuse target/release/cardbridge)
-#   CONFORMANCE_BINARY=PATH      the cardbridge binary to start (default target/release/cardbridge)
+#   CONFORMANCE_BINARY=PATH      the cardbridge binary to start (default target/release/cardbridge,
+#                                under $CARGO_TARGET_DIR when that is set)
 #   CONFORMANCE_LOGS=DIR         keep every suite's full log and the server's log in DIR
 #
 # Everything is installed into conformance/.work/ (git-ignored), pinned, and reused on the next run.
@@ -141,7 +142,8 @@ if [ ${#POSITIONAL[@]} -eq 3 ]; then
 fi
 
 start_cardbridge() {
-  local bin="${CONFORMANCE_BINARY:-$ROOT/target/release/cardbridge}"
+  local target="${CARGO_TARGET_DIR:-$ROOT/target}"
+  local bin="${CONFORMANCE_BINARY:-$target/release/cardbridge}"
   if [ -z "${CONFORMANCE_BINARY:-}" ] && [ "${CONFORMANCE_SKIP_BUILD:-0}" != 1 ]; then
     log "cargo build --release"
     (cd "$ROOT" && cargo build --release --quiet)
