@@ -128,9 +128,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         settings: crate::web::WebConfig {
             enabled: true,
             public_url: Some(format!("http://{listen}")),
+            // The demo's identity platform is its own emulator on loopback.
+            allow_anyone: true,
             ..crate::web::WebConfig::default()
         }
-        .settings()?
+        .settings(&graph.tenant)?
         .context("the demo's onboarding page")?,
         oauth,
         graph: options,

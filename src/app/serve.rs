@@ -129,7 +129,7 @@ fn web_setup(
     store: SharedStore,
     delegated: Option<Arc<DelegatedAccounts>>,
 ) -> anyhow::Result<Option<WebSetup>> {
-    let Some(settings) = cfg.web.settings()? else {
+    let Some(settings) = cfg.web.settings(&cfg.graph.tenant)? else {
         return Ok(None);
     };
     let Some(delegated) = delegated else {

@@ -172,7 +172,7 @@ mod example_tests {
                 .client_secret
                 .or_else(|| (!cfg.graph.mailboxes.is_empty()).then(|| "s".to_owned().into()));
             cfg.graph.validate().unwrap();
-            cfg.web.settings().unwrap();
+            cfg.web.settings(&cfg.graph.tenant).unwrap();
         }
     }
 }

@@ -37,6 +37,11 @@ pub struct WebConfig {
     /// How long a signed-in browser session lasts, in minutes.
     #[serde(default = "default_session_minutes")]
     pub session_minutes: u64,
+    /// Let anyone the app registration accepts sign in, although both allow lists are
+    /// empty and `[graph] tenant` is a multi-tenant authority (`common`,
+    /// `organizations`, `consumers`): every Microsoft account could then create a user.
+    #[serde(default)]
+    pub allow_anyone: bool,
 }
 
 fn default_session_minutes() -> u64 {
@@ -51,6 +56,7 @@ impl Default for WebConfig {
             allowed_tenants: Vec::new(),
             allowed_users: Vec::new(),
             session_minutes: default_session_minutes(),
+            allow_anyone: false,
         }
     }
 }
@@ -68,6 +74,17 @@ pub enum WebConfigError {
     NotAnOrigin(String),
     #[error("[web] session_minutes must be between 1 and 1440")]
     SessionLength,
+    #[error(
+        "[web] with [graph] tenant = {0:?} and no allowed_tenants / allowed_users, every Microsoft account could sign in and become a CardDAV user: set an allow list, a tenant id in [graph] tenant, or [web] allow_anyone = true"
+    )]
+    OpenToEveryone(String),
+}
+
+/// Authorities that let accounts of any directory (or any personal account) sign in.
+fn multi_tenant(tenant: &str) -> bool {
+    ["common", "organizations", "consumers"]
+        .iter()
+        .any(|t| tenant.trim().eq_ignore_ascii_case(t))
 }
 
 /// The validated origin people reach cardbridge at.
@@ -134,8 +151,9 @@ pub struct WebSettings {
 }
 
 impl WebConfig {
-    /// Check the section; `Ok(None)` when the page is off.
-    pub fn settings(&self) -> Result<Option<WebSettings>, WebConfigError> {
+    /// Check the section against the sign-in authority's `tenant`; `Ok(None)` when the
+    /// page is off.
+    pub fn settings(&self, tenant: &str) -> Result<Option<WebSettings>, WebConfigError> {
         if !self.enabled {
             return Ok(None);
         }
@@ -146,9 +164,13 @@ impl WebConfig {
         if !(1..=1440).contains(&self.session_minutes) {
             return Err(WebConfigError::SessionLength);
         }
+        let allow = AllowList::new(&self.allowed_tenants, &self.allowed_users);
+        if allow.is_open() && multi_tenant(tenant) && !self.allow_anyone {
+            return Err(WebConfigError::OpenToEveryone(tenant.to_owned()));
+        }
         Ok(Some(WebSettings {
             public_url: PublicUrl::parse(url)?,
-            allow: AllowList::new(&self.allowed_tenants, &self.allowed_users),
+            allow,
             session_lifetime: Duration::from_secs(self.session_minutes * 60),
         }))
     }
@@ -196,16 +218,45 @@ mod tests {
 
     #[test]
     fn enabled_section_needs_a_public_url_and_sane_session_length() {
-        assert!(WebConfig::default().settings().unwrap().is_none());
+        let tenant = "contoso.onmicrosoft.com";
+        assert!(WebConfig::default().settings(tenant).unwrap().is_none());
         let mut c = WebConfig {
             enabled: true,
             ..WebConfig::default()
         };
-        assert_eq!(c.settings().unwrap_err(), WebConfigError::MissingPublicUrl);
+        assert_eq!(
+            c.settings(tenant).unwrap_err(),
+            WebConfigError::MissingPublicUrl
+        );
         c.public_url = Some("https://x.example".into());
-        let s = c.settings().unwrap().unwrap();
+        let s = c.settings(tenant).unwrap().unwrap();
         assert_eq!(s.session_lifetime, Duration::from_secs(1800));
         c.session_minutes = 0;
-        assert_eq!(c.settings().unwrap_err(), WebConfigError::SessionLength);
+        assert_eq!(
+            c.settings(tenant).unwrap_err(),
+            WebConfigError::SessionLength
+        );
+    }
+
+    #[test]
+    fn a_multi_tenant_authority_needs_an_allow_list_or_an_explicit_yes() {
+        let mut c = WebConfig {
+            enabled: true,
+            public_url: Some("https://x.example".into()),
+            ..WebConfig::default()
+        };
+        for open in ["common", "Organizations", "consumers"] {
+            assert_eq!(
+                c.settings(open).unwrap_err(),
+                WebConfigError::OpenToEveryone(open.into())
+            );
+        }
+        // One directory: Entra itself keeps everyone else out.
+        assert!(c.settings("0c5b7c1e-0000-4000-8000-000000000001").is_ok());
+        c.allowed_users = vec!["me@outlook.com".into()];
+        assert!(c.settings("common").is_ok());
+        c.allowed_users.clear();
+        c.allow_anyone = true;
+        assert!(c.settings("common").is_ok());
     }
 }
