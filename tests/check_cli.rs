@@ -92,6 +92,27 @@ async fn check_reports_each_deployment_problem_with_its_fix() {
     let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
 
+    // An onboarding page open to every Microsoft account: a problem, as serve would refuse.
+    let with_web = std::fs::read_to_string(&cfg).unwrap()
+        + "\n[web]\nenabled = true\npublic_url = \"http://127.0.0.1:1\"\n";
+    let web_cfg = dir.path().join("web.toml");
+    std::fs::write(&web_cfg, &with_web).unwrap();
+    let (ok, out) = check(&web_cfg).await;
+    assert!(!ok, "{out}");
+    assert!(out.contains("PROBLEM  web:"), "{out}");
+    assert!(out.contains("allow_anyone"), "{out}");
+    std::fs::write(
+        &web_cfg,
+        with_web + "allowed_users = [\"demo@cardbridge.test\"]\n",
+    )
+    .unwrap();
+    let (ok, out) = check(&web_cfg).await;
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("register http://127.0.0.1:1/web/callback as a redirect URI"),
+        "{out}"
+    );
+
     // Consent revoked in Microsoft 365: a problem, with the sign-in command.
     emu.revoke(&emu.default_user());
     let (ok, out) = check(&cfg).await;

@@ -3,6 +3,7 @@
 //!
 //! It reads the configuration and, without starting the server, checks the listener's TLS
 //! files (loadable, key matching, names, expiry) or why plain HTTP is (not) allowed, the
+//! onboarding page's section (public URL, allow list, redirect URI to register), the
 //! state file (owner, mode, encryption key), the CardDAV users and whose sign-in each one
 //! uses, every stored sign-in (granted scopes, refresh, Graph reachability, the mailbox's
 //! address books) or the app-only mailboxes, and the clock against Graph's `Date` header
@@ -80,6 +81,7 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<()> {
         ),
     }
     check_listener(&cfg, &mut r);
+    check_web(&cfg, &mut r);
     let store = check_state(&cfg, &mut r);
     if let Some(store) = &store {
         check_users_and_sign_ins(&cfg, store, args.account.as_deref(), &mut r).await;
@@ -173,6 +175,34 @@ fn check_listener(cfg: &Config, r: &mut Report) {
             ),
             None => {}
         },
+    }
+}
+
+/// The onboarding page's section, as `serve` will judge it.
+fn check_web(cfg: &Config, r: &mut Report) {
+    match cfg.web.settings(&cfg.graph.tenant) {
+        Ok(None) => {}
+        Ok(Some(s)) if cfg.graph.app_only() => r.problem(
+            "web",
+            format!(
+                "the onboarding page at {} needs delegated access",
+                s.public_url.join("/web/")
+            ),
+            "remove [graph] client_secret, or set [web] enabled = false",
+        ),
+        Ok(Some(s)) => r.ok(
+            "web",
+            format!(
+                "onboarding page at {}; register {} as a redirect URI of the app",
+                s.public_url.join("/web/"),
+                s.public_url.join("/web/callback")
+            ),
+        ),
+        Err(e) => r.problem(
+            "web",
+            e,
+            "fix the [web] section (see examples/personal.toml)",
+        ),
     }
 }
 
