@@ -456,3 +456,52 @@ async fn books_and_cards_may_have_any_name_a_client_chooses() {
     w.stack.shutdown().await;
     w.emu.shutdown().await;
 }
+
+/// A multistatus is gzip-coded for a client that accepts gzip (DAVx5, Apple and
+/// Thunderbird do), and decodes to exactly the identity answer; a client that does not
+/// ask gets identity. (libdav itself asks for no coding, so the tests above read identity.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multistatus_is_gzip_coded_for_clients_that_accept_it() {
+    use std::io::Read;
+    let w = world(300).await;
+    let url = format!(
+        "http://127.0.0.1:{}/dav/addressbooks/alice/contacts/",
+        w.port
+    );
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let c = reqwest::Client::new();
+    let propfind = |accept: Option<&'static str>| {
+        let mut r = c
+            .request(reqwest::Method::from_bytes(b"PROPFIND").unwrap(), &url)
+            .basic_auth("alice", Some("alice-pw"))
+            .header("Depth", "1");
+        if let Some(a) = accept {
+            r = r.header("Accept-Encoding", a);
+        }
+        r.send()
+    };
+    let plain = propfind(None).await.unwrap();
+    assert_eq!(plain.status(), 207);
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain = plain.bytes().await.unwrap();
+    let coded = propfind(Some("gzip, deflate, br")).await.unwrap();
+    assert_eq!(coded.status(), 207);
+    assert_eq!(coded.headers()["content-encoding"], "gzip");
+    assert_eq!(coded.headers()["vary"], "Accept-Encoding");
+    let coded = coded.bytes().await.unwrap();
+    assert!(
+        coded.len() * 3 < plain.len(),
+        "{} of {} bytes",
+        coded.len(),
+        plain.len()
+    );
+    let mut decoded = Vec::new();
+    flate2::read::GzDecoder::new(&coded[..])
+        .read_to_end(&mut decoded)
+        .unwrap();
+    assert_eq!(decoded, plain);
+    let refused = propfind(Some("gzip;q=0")).await.unwrap();
+    assert!(refused.headers().get("content-encoding").is_none());
+    w.stack.shutdown().await;
+    w.emu.shutdown().await;
+}

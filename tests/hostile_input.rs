@@ -104,8 +104,11 @@ async fn table_of_hostile_requests_gets_the_right_status_and_the_server_survives
         "2 x {total} hostile rows answered as expected; RSS grew {first_mib} MiB in pass 1, \
          {second_mib} MiB in pass 2"
     );
-    assert!(first_mib < 300, "RSS grew by {first_mib} MiB in pass 1");
-    assert!(second_mib < 64, "RSS grew by {second_mib} MiB in pass 2");
+    // With large blocks always mmapped (server::malloc) the table costs a few MiB
+    // (measured: 8–9 in pass 1, 0–1 in pass 2); before, glibc kept 8 MiB bodies and
+    // Argon2's 19 MiB in its arenas: 120–130 MiB, and 0–80 MiB more in pass 2.
+    assert!(first_mib < 64, "RSS grew by {first_mib} MiB in pass 1");
+    assert!(second_mib < 16, "RSS grew by {second_mib} MiB in pass 2");
     w.stop().await;
 }
 

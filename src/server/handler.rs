@@ -279,13 +279,14 @@ impl App {
             }
             Ok(Ok(c)) => c.to_bytes(),
         };
+        let gzip = super::compress::accepts_gzip(&parts.headers);
         let mut request = Request::from_parts(parts, bytes);
         request
             .extensions_mut()
             .insert(super::ClientAddr(super::limits::addr_key(peer.ip())));
         let answer = self.dav.handle(user.clone(), request);
         match tokio::time::timeout_at(deadline, answer).await {
-            Ok(r) => (r, user),
+            Ok(r) => (super::compress::maybe_gzip(gzip, r), user),
             Err(_) => {
                 tracing::warn!(
                     user = user.as_deref().unwrap_or("-"),

@@ -120,6 +120,7 @@ pub async fn start(
     dav: Arc<dyn DavService>,
     readiness: Readiness,
 ) -> anyhow::Result<ServerHandle> {
+    super::malloc::tune();
     if options.tls.is_none()
         && !options.listen.ip().is_loopback()
         && !options.allow_insecure_non_loopback

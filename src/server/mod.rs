@@ -14,11 +14,13 @@
 //!   ([`limits`]).
 //! - TLS is rustls with the ring provider, reloaded on SIGHUP and file change ([`tls`]);
 //!   plain HTTP is refused on non-loopback addresses unless explicitly allowed.
+//! - Multistatus answers are gzip-coded for clients that accept it (`compress`).
 //!
 //! The composition root (`serve`, `demo`) builds a [`UserStore`] over the state store,
 //! a [`DavService`] (an `Arc<dav::Dav<S>>`), a [`Readiness`], and calls [`start`].
 
 pub mod basic;
+mod compress;
 pub mod config;
 mod connection;
 mod handler;
@@ -26,6 +28,7 @@ pub mod health;
 pub mod limits;
 mod listener;
 pub mod logging;
+mod malloc;
 pub mod metrics;
 pub mod options;
 pub mod service;
