@@ -23,21 +23,13 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from common import free_port, pinned
 
 USER, PASSWORD = "bench", "bench-password"
 NS = {"d": "DAV:", "c": "urn:ietf:params:xml:ns:carddav"}
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
-
-def pinned(core, argv):
-    return (["taskset", "-c", str(core)] if shutil.which("taskset") else []) + argv
 
 
 def request(port, method, path, body=None, headers=None, auth=True, timeout=600):

@@ -26,24 +26,14 @@ import tempfile
 import time
 import uuid
 import xml.etree.ElementTree as ET
+from common import free_port, pinned
 
 NS = {"d": "DAV:", "c": "urn:ietf:params:xml:ns:carddav"}
 PASSWORD = "bench-password"
 TENANT = "contoso.onmicrosoft.com"
 
 
-def free_port():
-    import socket
 
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def pinned(core, argv):
-    return (["taskset", "-c", str(core)] if shutil.which("taskset") else []) + argv
 
 
 def call(port, method, path, body=None, headers=None, user=None, timeout=900):
