@@ -614,24 +614,8 @@ impl Binding {
         }
     }
 
-    /// Stash token (`text:jobTitle`, `tel:business:1`, `adr:home`…).
-    pub fn token(&self) -> String {
-        match self {
-            Binding::Text(f) => format!("text:{}", f.name()),
-            Binding::N => "n".into(),
-            Binding::Org => "org".into(),
-            Binding::Bday => "bday".into(),
-            Binding::Categories => "categories".into(),
-            Binding::Email(i) => format!("email:{i}"),
-            Binding::Phone(k, i) => format!("tel:{}:{i}", k.token()),
-            Binding::Impp(i) => format!("impp:{i}"),
-            Binding::Adr(k) => format!("adr:{}", k.token()),
-            Binding::Child(i) => format!("child:{i}"),
-            Binding::Photo => "photo".into(),
-        }
-    }
-
-    /// Inverse of [`Binding::token`].
+    /// Inverse of the stash token, the `Display` form (`text:jobTitle`, `tel:business:1`,
+    /// `adr:home`…).
     pub fn from_token(token: &str) -> Option<Binding> {
         let mut parts = token.split(':');
         let kind = parts.next()?;
@@ -674,6 +658,25 @@ impl Binding {
     }
 }
 
+/// The stash token, written straight into the stash text (no string per binding).
+impl std::fmt::Display for Binding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Binding::Text(field) => write!(f, "text:{}", field.name()),
+            Binding::N => f.write_str("n"),
+            Binding::Org => f.write_str("org"),
+            Binding::Bday => f.write_str("bday"),
+            Binding::Categories => f.write_str("categories"),
+            Binding::Email(i) => write!(f, "email:{i}"),
+            Binding::Phone(k, i) => write!(f, "tel:{}:{i}", k.token()),
+            Binding::Impp(i) => write!(f, "impp:{i}"),
+            Binding::Adr(k) => write!(f, "adr:{}", k.token()),
+            Binding::Child(i) => write!(f, "child:{i}"),
+            Binding::Photo => f.write_str("photo"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -710,7 +713,7 @@ mod tests {
             Binding::Photo,
         ];
         for b in all {
-            assert_eq!(Binding::from_token(&b.token()), Some(b));
+            assert_eq!(Binding::from_token(&b.to_string()), Some(b));
         }
         assert_eq!(Binding::from_token("text:birthday"), None);
         assert_eq!(Binding::from_token("tel:fax:0"), None);

@@ -252,7 +252,9 @@ impl Mapper {
                     && !self.line(i).value.trim().is_empty()
             })
             .collect();
-        found.sort_by_cached_key(|&i| (self.line(i).pref_rank(), i));
+        if found.len() > 1 {
+            found.sort_by_cached_key(|&i| (self.line(i).pref_rank(), i));
+        }
         found
     }
 

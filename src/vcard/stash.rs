@@ -23,6 +23,7 @@
 use super::VCardVersion;
 use super::line::ContentLine;
 use super::mapping::{Binding, Field};
+use std::fmt::Write as _;
 
 const MAGIC: &str = "cardbridge-stash 1";
 
@@ -65,16 +66,17 @@ impl Stash {
         out.push_str("version ");
         out.push_str(self.version.as_str());
         out.push('\n');
+        // Writing into a String cannot fail.
         for (field, fp) in &self.fingerprints {
-            out.push_str(&format!("fp {} {fp:016x}\n", field.name()));
+            let _ = writeln!(out, "fp {} {fp:016x}", field.name());
         }
         for (i, l) in self.lines.iter().enumerate() {
             if let Some(b) = &l.binding {
                 let elided = if l.elided { " elided" } else { "" };
-                out.push_str(&format!("bind {i} {}{elided}\n", b.token()));
+                let _ = writeln!(out, "bind {i} {b}{elided}");
             }
         }
-        out.push_str(&format!("lines {}\n", self.lines.len()));
+        let _ = writeln!(out, "lines {}", self.lines.len());
         for l in &self.lines {
             let text = l.line.to_unfolded();
             if text.contains(['\r', '\n']) {
