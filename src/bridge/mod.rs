@@ -30,6 +30,7 @@
 pub mod accounts;
 pub mod config;
 mod dav_store;
+pub mod entry;
 pub mod errors;
 pub mod etag;
 mod folders;
@@ -195,8 +196,7 @@ impl AccountMirror {
         };
         let mut books = Vec::new();
         for rec in tree.books {
-            let data =
-                BookData::load(store.as_ref(), &key, &rec.segment).map_err(errors::from_state)?;
+            let data = BookData::load(store, &key, &rec.segment).map_err(errors::from_state)?;
             books.push(Arc::new(Book {
                 rec: RwLock::new(rec),
                 data: RwLock::new(data),
