@@ -464,7 +464,7 @@ mod tests {
     }
 
     fn run(store: &MemoryStore, data: &mut BookData, changes: Vec<Change>, journal: bool) -> usize {
-        let plan = data
+        let mut plan = data
             .plan(
                 "acct",
                 "contacts",
@@ -477,7 +477,7 @@ mod tests {
             )
             .unwrap();
         let n = plan.changes;
-        store.commit(plan.batch.clone()).unwrap();
+        store.commit(std::mem::take(&mut plan.batch)).unwrap();
         data.apply(plan);
         n
     }

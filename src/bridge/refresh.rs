@@ -174,7 +174,7 @@ impl Bridge {
             plan.batch.delete(Table::Meta, k);
         }
         self.store
-            .commit(plan.batch.clone())
+            .commit(std::mem::take(&mut plan.batch))
             .map_err(super::errors::from_state)?;
         let applied = super::mirror::Applied {
             names: plan.names.clone(),

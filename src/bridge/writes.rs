@@ -424,7 +424,7 @@ impl Bridge {
             .map_err(super::errors::from_state)?;
         plan.batch.delete(Table::Meta, pending);
         self.store
-            .commit(plan.batch.clone())
+            .commit(std::mem::take(&mut plan.batch))
             .map_err(super::errors::from_state)?;
         data.apply(plan);
         data.contacts
