@@ -61,8 +61,8 @@ impl AddressBookStore for Bridge {
             .names
             .values()
             .filter_map(|id| d.contacts.get(id))
-            .map(|e| e.meta(version))
-            .collect();
+            .map(|e| e.meta(version).map_err(super::errors::from_state))
+            .collect::<StoreResult<_>>()?;
         if self.config.group_cards_for(user) {
             out.extend(groups_of(&d).values().map(|g| g.meta(version)));
         }
@@ -83,13 +83,13 @@ impl AddressBookStore for Bridge {
         } else {
             Default::default()
         };
-        Ok(names
+        names
             .iter()
             .map(|n| match d.by_name(n) {
-                Some(e) => Some(e.card(version)),
-                None => groups.get(n).map(|g| g.card(version)),
+                Some(e) => e.card(version).map(Some).map_err(super::errors::from_state),
+                None => Ok(groups.get(n).map(|g| g.card(version))),
             })
-            .collect())
+            .collect()
     }
 
     async fn changes_since(
@@ -132,7 +132,9 @@ impl AddressBookStore for Bridge {
         };
         for name in sel.names {
             match (d.by_name(&name), groups.get(&name)) {
-                (Some(e), _) => changes.changed.push(e.meta(version)),
+                (Some(e), _) => changes
+                    .changed
+                    .push(e.meta(version).map_err(super::errors::from_state)?),
                 (None, Some(g)) => changes.changed.push(g.meta(version)),
                 (None, None) => changes.deleted.push(name),
             }

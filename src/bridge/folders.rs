@@ -79,14 +79,18 @@ impl Bridge {
                 s
             };
             used.insert(segment.clone());
-            books.push(new_book(BookRec {
-                segment,
-                folder_id: id,
-                display_name: name,
-                description: None,
-                instance: new_instance(),
-                is_default,
-            }));
+            books.push(new_book(
+                &self.store,
+                &acct.key,
+                BookRec {
+                    segment,
+                    folder_id: id,
+                    display_name: name,
+                    description: None,
+                    instance: new_instance(),
+                    is_default,
+                },
+            ));
         }
         let mut batch = WriteBatch::new();
         let kept: HashSet<*const Book> = books.iter().map(Arc::as_ptr).collect();
@@ -138,14 +142,18 @@ impl Bridge {
         let id = folder
             .id
             .ok_or_else(|| StoreError::Internal("Graph created a folder without an id".into()))?;
-        let book = new_book(BookRec {
-            segment: segment.to_owned(),
-            folder_id: id,
-            display_name: folder.display_name.unwrap_or(name),
-            description: patch.description.flatten(),
-            instance: new_instance(),
-            is_default: false,
-        });
+        let book = new_book(
+            &self.store,
+            &acct.key,
+            BookRec {
+                segment: segment.to_owned(),
+                folder_id: id,
+                display_name: folder.display_name.unwrap_or(name),
+                description: patch.description.flatten(),
+                instance: new_instance(),
+                is_default: false,
+            },
+        );
         {
             let mut tree = lock!(m.tree.write())?;
             // A concurrent tree refresh may already have added the folder under a derived
@@ -247,10 +255,10 @@ impl Bridge {
     }
 }
 
-fn new_book(rec: BookRec) -> Arc<Book> {
+fn new_book(store: &crate::state::SharedStore, acct: &str, rec: BookRec) -> Arc<Book> {
     Arc::new(Book {
+        data: RwLock::new(BookData::new(store, acct, &rec.segment)),
         rec: RwLock::new(rec),
-        data: RwLock::new(BookData::default()),
         flight: SingleFlight::default(),
         writes: Default::default(),
     })

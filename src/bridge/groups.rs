@@ -117,7 +117,7 @@ impl Group {
 pub fn groups_of(d: &BookData) -> BTreeMap<String, Group> {
     let mut by_cat: BTreeMap<&str, Group> = BTreeMap::new();
     for e in d.contacts.values() {
-        for c in &e.rec.contact.categories {
+        for c in &e.categories {
             if c.trim().is_empty() {
                 continue;
             }
@@ -129,9 +129,9 @@ pub fn groups_of(d: &BookData) -> BTreeMap<String, Group> {
                 member_ids: Vec::new(),
                 last_modified: UNIX_EPOCH,
             });
-            g.members.insert(e.rec.uid());
-            g.member_ids.push(e.rec.id().to_owned());
-            g.last_modified = g.last_modified.max(e.rec.last_modified());
+            g.members.insert(e.uid());
+            g.member_ids.push(e.id.to_string());
+            g.last_modified = g.last_modified.max(e.last_modified());
         }
     }
     let mut out = BTreeMap::new();
@@ -309,14 +309,14 @@ impl Bridge {
             let d = lock!(book.data.read())?;
             let mut edits = Vec::new();
             for e in d.contacts.values() {
-                let cats = &e.rec.contact.categories;
+                let cats = &e.categories;
                 let mut next: Vec<String> = cats
                     .iter()
                     .filter(|c| Some(c.as_str()) != old && Some(c.as_str()) != new)
                     .cloned()
                     .collect();
                 if let Some(n) = new
-                    && wanted.contains(e.rec.uid().as_str())
+                    && wanted.contains(e.uid().as_str())
                 {
                     // Keep the position of a category the contact already had.
                     match cats.iter().position(|c| c == n) {
@@ -324,7 +324,7 @@ impl Bridge {
                         None => next.push(n.to_owned()),
                     }
                 }
-                if &next != cats {
+                if *next != **cats {
                     edits.push((e.clone(), next));
                 }
             }
@@ -345,12 +345,13 @@ impl Bridge {
         categories: Vec<String>,
     ) -> StoreResult<()> {
         let acct = &m.account;
-        let mut sent = e.rec.contact.clone();
+        let old = e.rec().map_err(super::errors::from_state)?;
+        let mut sent = old.contact.clone();
         sent.categories = categories;
         // Extended properties stay as they are in Graph (not sent, not changed).
         sent.single_value_extended_properties.clear();
-        let id = e.rec.id().to_owned();
-        let if_match = format!("W/\"{}\"", e.rec.change_key());
+        let id = e.id.to_string();
+        let if_match = format!("W/\"{}\"", e.change_key());
         match acct
             .client
             .update_contact(&acct.mailbox, &id, &sent, Some(&if_match))
@@ -359,10 +360,10 @@ impl Bridge {
             Ok(mut answer) => {
                 if answer.single_value_extended_properties.is_empty() {
                     answer.single_value_extended_properties =
-                        e.rec.contact.single_value_extended_properties.clone();
+                        old.contact.single_value_extended_properties.clone();
                 }
                 // The photo did not change: keep it at the new changeKey.
-                let mut rec = e.rec.clone();
+                let mut rec = old;
                 rec.contact = answer;
                 if rec.photo_ck.is_some() {
                     rec.photo_ck = rec.contact.change_key.clone();

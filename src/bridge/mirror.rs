@@ -8,102 +8,28 @@
 //! batch and only then applies the plan, under the book's lock: memory never runs ahead
 //! of the store, and a failed commit changes nothing.
 //!
-//! Rendered vCards are cached per entry and version ([`Entry::rendered`]): rendered on
-//! first use, never stored; the ETag hashes exactly the bytes served.
+//! Entries are lean ([`Entry`], see `entry`): the full contact stays in the state store.
+//! Each contact row has a summary row beside it (written in the same batch) holding
+//! what the entry needs, with the vCard 3.0 ETag, so loading a book decodes only the
+//! summaries; a book written by an earlier version (no summaries) is migrated on load.
 //!
 //! Group cards (DESIGN.md "Groups", see `groups`): with [`PlanOptions::groups`], a change
 //! to a contact's categories (or its arrival, departure or UID change) also journals the
 //! group card of each category concerned, so a member change moves the group's sync
 //! state like any card's.
 
-use super::etag::etag;
+pub use super::entry::Entry;
+use super::entry::RecSource;
 use super::hrefs::name_for_graph_id;
 use super::journal::Journal;
 use super::records::{
-    self, BookState, ContactRec, GroupRec, book_state_key, contact_key, group_key, href_key,
-    journal_key,
+    self, BookState, ContactRec, GroupRec, SummaryRec, book_state_key, contact_key, group_key,
+    href_key, journal_key, summary_key,
 };
-use crate::dav::store::{Card, CardMeta};
-use crate::state::{StateError, Table, WriteBatch};
-use crate::vcard::VCardVersion;
-use bytes::Bytes;
+use crate::state::{SharedStore, StateError, Table, WriteBatch};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::SystemTime;
-
-/// A representation as served: the bytes and their ETag.
-#[derive(Debug)]
-pub struct Rendered {
-    pub body: Bytes,
-    pub etag: String,
-}
-
-/// One mirrored contact with its lazily rendered representations.
-#[derive(Debug)]
-pub struct Entry {
-    pub rec: ContactRec,
-    rendered: [OnceLock<Rendered>; 2],
-}
-
-impl Entry {
-    pub fn new(rec: ContactRec) -> Arc<Entry> {
-        Arc::new(Entry {
-            rec,
-            rendered: [OnceLock::new(), OnceLock::new()],
-        })
-    }
-
-    /// The card in `version`, rendered once and cached.
-    pub fn rendered(&self, version: VCardVersion) -> &Rendered {
-        let slot = match version {
-            VCardVersion::V3 => &self.rendered[0],
-            VCardVersion::V4 => &self.rendered[1],
-        };
-        slot.get_or_init(|| {
-            let photo = self.rec.photo.as_ref().and_then(|p| p.to_photo());
-            let text = crate::vcard::contact_to_card(&self.rec.contact, photo.as_ref(), version);
-            let body = Bytes::from(text);
-            let etag = etag(self.rec.change_key(), version, &body);
-            Rendered { body, etag }
-        })
-    }
-
-    pub fn meta(&self, version: VCardVersion) -> CardMeta {
-        let r = self.rendered(version);
-        CardMeta {
-            name: self.rec.name.clone(),
-            etag: r.etag.clone(),
-            content_length: r.body.len() as u64,
-            last_modified: self.rec.last_modified(),
-            version,
-        }
-    }
-
-    pub fn card(&self, version: VCardVersion) -> Card {
-        Card {
-            meta: self.meta(version),
-            body: self.rendered(version).body.clone(),
-        }
-    }
-
-    /// The ETags of every version (for `If-Match`, which may name either).
-    pub fn etags(&self) -> [&str; 2] {
-        [
-            self.rendered(VCardVersion::V3).etag.as_str(),
-            self.rendered(VCardVersion::V4).etag.as_str(),
-        ]
-    }
-
-    /// Whether `other` would serve the same cards as this entry.
-    fn same_as(&self, other: &ContactRec) -> bool {
-        let a = &self.rec;
-        a.change_key() == other.change_key()
-            && a.photo == other.photo
-            && a.has_photo == other.has_photo
-            && a.contact.single_value_extended_properties
-                == other.contact.single_value_extended_properties
-    }
-}
 
 /// A change to apply to a book.
 #[derive(Debug, Clone)]
@@ -169,21 +95,31 @@ pub struct BookData {
     pub delta_link: Option<String>,
     pub refreshed: Option<SystemTime>,
     /// Graph id → entry.
-    pub contacts: HashMap<String, Arc<Entry>>,
-    /// Name → Graph id, in name order.
-    pub names: BTreeMap<String, String>,
+    pub contacts: HashMap<Arc<str>, Arc<Entry>>,
+    /// Name → Graph id (the entry's), in name order.
+    pub names: BTreeMap<String, Arc<str>>,
     /// Group cards a client named: name → record (see `groups`).
     pub group_recs: BTreeMap<String, GroupRec>,
+    /// Where the entries read their full records back (`None` only in unit tests).
+    pub source: Option<Arc<RecSource>>,
 }
 
 impl BookData {
-    /// Load a book's rows from the store.
-    pub fn load(
-        store: &dyn crate::state::KvStore,
-        acct: &str,
-        book: &str,
-    ) -> Result<BookData, StateError> {
-        let state: BookState = match store.get(Table::Sync, &book_state_key(acct, book))? {
+    /// An empty book whose entries read their records from `store`.
+    pub fn new(store: &SharedStore, acct: &str, book: &str) -> BookData {
+        BookData {
+            source: Some(RecSource::new(store.clone(), acct, book)),
+            ..Default::default()
+        }
+    }
+
+    /// Load a book's rows from the store: the summaries, or (a book written by an
+    /// earlier version, or a summary of another renderer) the full rows, then writing
+    /// the missing summaries.
+    pub fn load(store: &SharedStore, acct: &str, book: &str) -> Result<BookData, StateError> {
+        let stored = store.get(Table::Sync, &book_state_key(acct, book))?;
+        let had_state = stored.is_some();
+        let state: BookState = match stored {
             Some(v) => records::decode(&v)?,
             None => BookState::default(),
         };
@@ -193,19 +129,57 @@ impl BookData {
                 floor: state.floor,
                 entries: BTreeMap::new(),
             },
-            delta_link: state.delta_link,
+            delta_link: state.delta_link.clone(),
             refreshed: state.refreshed_ms.map(records::from_ms),
-            ..Default::default()
+            ..BookData::new(store, acct, book)
         };
         for (k, v) in store.scan_prefix(Table::Journal, &records::book_prefix(acct, book))? {
             if let Some(rev) = records::journal_rev(&k) {
                 data.journal.entries.insert(rev, records::decode(&v)?);
             }
         }
-        for (_, v) in store.scan_prefix(Table::Mirror, &records::contacts_prefix(acct, book))? {
-            let rec: ContactRec = records::decode(&v)?;
-            data.names.insert(rec.name.clone(), rec.id().to_owned());
-            data.contacts.insert(rec.id().to_owned(), Entry::new(rec));
+        let mut complete = state.summaries;
+        if complete {
+            let prefix = records::summaries_prefix(acct, book);
+            for (k, v) in store.scan_prefix(Table::Mirror, &prefix)? {
+                let id = std::str::from_utf8(&k[prefix.len()..])
+                    .map_err(|e| StateError::Corrupt(e.to_string()))?;
+                let summary: SummaryRec = records::decode(&v)?;
+                match Entry::from_summary(id, summary, data.source.clone()) {
+                    Some(e) => data.insert(Arc::new(e)),
+                    None => {
+                        complete = false;
+                        break;
+                    }
+                }
+            }
+        }
+        if !complete {
+            data.contacts.clear();
+            data.names.clear();
+            let mut batch = WriteBatch::new();
+            batch.delete_prefix(Table::Mirror, records::summaries_prefix(acct, book));
+            for (_, v) in store.scan_prefix(Table::Mirror, &records::contacts_prefix(acct, book))? {
+                let rec: ContactRec = records::decode(&v)?;
+                let e = Entry::from_rec(&rec, data.source.clone());
+                batch.put(
+                    Table::Mirror,
+                    summary_key(acct, book, rec.id()),
+                    records::encode(&e.summary()?)?,
+                );
+                data.insert(Arc::new(e));
+            }
+            if had_state || !data.contacts.is_empty() {
+                batch.put(
+                    Table::Sync,
+                    book_state_key(acct, book),
+                    records::encode(&BookState {
+                        summaries: true,
+                        ..state
+                    })?,
+                );
+                store.commit(batch)?;
+            }
         }
         let prefix = records::group_prefix(acct, book);
         for (k, v) in store.scan_prefix(Table::Meta, &prefix)? {
@@ -215,17 +189,23 @@ impl BookData {
         Ok(data)
     }
 
+    fn insert(&mut self, e: Arc<Entry>) {
+        self.names.insert(e.name.clone(), e.id.clone());
+        self.contacts.insert(e.id.clone(), e);
+    }
+
     pub fn state(&self) -> BookState {
         BookState {
             rev: self.journal.rev,
             floor: self.journal.floor,
             delta_link: self.delta_link.clone(),
             refreshed_ms: self.refreshed.map(records::to_ms),
+            summaries: true,
         }
     }
 
     pub fn by_name(&self, name: &str) -> Option<&Arc<Entry>> {
-        self.names.get(name).and_then(|id| self.contacts.get(id))
+        self.names.get(name).and_then(|id| self.contacts.get(&**id))
     }
 
     /// Plan `changes`; nothing changes until [`BookData::apply`].
@@ -271,18 +251,13 @@ impl BookData {
                     if id.is_empty() || last.get(&id) != Some(&i) {
                         continue;
                     }
-                    let existing = self.contacts.get(&id);
+                    let existing = self.contacts.get(id.as_str());
                     match existing {
-                        Some(e) if e.rec.uid() != rec.uid() => touch(
-                            &mut e
-                                .rec
-                                .contact
-                                .categories
-                                .iter()
-                                .chain(&rec.contact.categories),
-                        ),
+                        Some(e) if e.uid() != rec.uid() => {
+                            touch(&mut e.categories.iter().chain(&rec.contact.categories))
+                        }
                         Some(e) => {
-                            let (old, new) = (&e.rec.contact.categories, &rec.contact.categories);
+                            let (old, new) = (&e.categories, &rec.contact.categories);
                             touch(
                                 &mut old
                                     .iter()
@@ -296,7 +271,7 @@ impl BookData {
                         if e.same_as(&rec) {
                             continue;
                         }
-                        rec.name = e.rec.name.clone();
+                        rec.name = e.name.clone();
                     } else {
                         let in_use = |n: &str| {
                             (self.names.contains_key(n) && !freed.contains(n)) || taken.contains(n)
@@ -312,25 +287,32 @@ impl BookData {
                         batch.put(Table::Hrefs, href_key(acct, book, &rec.name), id.as_bytes());
                     }
                     taken.insert(rec.name.clone());
+                    let entry = Entry::from_rec(&rec, self.source.clone());
                     batch.put(
                         Table::Mirror,
                         contact_key(acct, book, &id),
                         records::encode(&rec)?,
                     );
+                    batch.put(
+                        Table::Mirror,
+                        summary_key(acct, book, &id),
+                        records::encode(&entry.summary()?)?,
+                    );
                     journal.push((rec.name.clone(), false));
-                    names.insert(id, rec.name.clone());
-                    ops.push(Op::Put(Entry::new(rec)));
+                    names.insert(id, rec.name);
+                    ops.push(Op::Put(Arc::new(entry)));
                 }
                 Change::Remove(id) => {
                     if last.get(&id) != Some(&i) {
                         continue;
                     }
-                    let Some(e) = self.contacts.get(&id) else {
+                    let Some(e) = self.contacts.get(id.as_str()) else {
                         continue;
                     };
-                    touch(&mut e.rec.contact.categories.iter());
-                    let name = e.rec.name.clone();
+                    touch(&mut e.categories.iter());
+                    let name = e.name.clone();
                     batch.delete(Table::Mirror, contact_key(acct, book, &id));
+                    batch.delete(Table::Mirror, summary_key(acct, book, &id));
                     batch.delete(Table::Hrefs, href_key(acct, book, &name));
                     freed.insert(name.clone());
                     journal.push((name.clone(), true));
@@ -391,6 +373,7 @@ impl BookData {
                 None => self.delta_link.clone(),
             },
             refreshed_ms: options.refreshed.or(self.refreshed).map(records::to_ms),
+            summaries: true,
         };
         batch.put(
             Table::Sync,
@@ -411,18 +394,16 @@ impl BookData {
         for op in plan.ops {
             match op {
                 Op::Put(e) => {
-                    let id = e.rec.id().to_owned();
-                    if let Some(old) = self.contacts.get(&id)
-                        && old.rec.name != e.rec.name
+                    if let Some(old) = self.contacts.get(&e.id)
+                        && old.name != e.name
                     {
-                        self.names.remove(&old.rec.name);
+                        self.names.remove(&old.name);
                     }
-                    self.names.insert(e.rec.name.clone(), id.clone());
-                    self.contacts.insert(id, e);
+                    self.insert(e);
                 }
                 Op::Remove { id, name } => {
-                    self.contacts.remove(&id);
-                    if self.names.get(&name) == Some(&id) {
+                    self.contacts.remove(id.as_str());
+                    if self.names.get(&name).is_some_and(|n| **n == *id) {
                         self.names.remove(&name);
                     }
                 }
@@ -456,8 +437,11 @@ impl BookData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bridge::etag::etag;
+    use crate::dav::store::CardMeta;
     use crate::graph::model::Contact;
     use crate::state::{KvStore, MemoryStore};
+    use crate::vcard::VCardVersion;
 
     fn rec(id: &str, ck: &str, name: &str) -> ContactRec {
         ContactRec {
@@ -474,8 +458,13 @@ mod tests {
         }
     }
 
+    fn store() -> (Arc<MemoryStore>, SharedStore) {
+        let m = Arc::new(MemoryStore::new());
+        (m.clone(), m)
+    }
+
     fn run(store: &MemoryStore, data: &mut BookData, changes: Vec<Change>, journal: bool) -> usize {
-        let plan = data
+        let mut plan = data
             .plan(
                 "acct",
                 "contacts",
@@ -488,15 +477,15 @@ mod tests {
             )
             .unwrap();
         let n = plan.changes;
-        store.commit(plan.batch.clone()).unwrap();
+        store.commit(std::mem::take(&mut plan.batch)).unwrap();
         data.apply(plan);
         n
     }
 
     #[test]
     fn initial_load_then_diffs_journal_only_real_changes() {
-        let store = MemoryStore::new();
-        let mut d = BookData::default();
+        let (store, shared) = store();
+        let mut d = BookData::new(&shared, "acct", "contacts");
         run(
             &store,
             &mut d,
@@ -517,8 +506,8 @@ mod tests {
             "empty load keeps rev 0 valid"
         );
         let derived = name_for_graph_id("1", 0);
-        assert_eq!(d.by_name(&derived).unwrap().rec.id(), "1");
-        assert_eq!(d.by_name("client.vcf").unwrap().rec.id(), "2");
+        assert_eq!(&*d.by_name(&derived).unwrap().id, "1");
+        assert_eq!(&*d.by_name("client.vcf").unwrap().id, "2");
 
         // Replaying the same contacts (a 410 resync) changes nothing.
         let n = run(
@@ -561,11 +550,11 @@ mod tests {
                 (name_for_graph_id("3", 0), false)
             ]
         );
-        assert_eq!(d.by_name(&derived).unwrap().rec.change_key(), "b");
+        assert_eq!(d.by_name(&derived).unwrap().change_key(), "b");
         assert!(d.by_name("client.vcf").is_none());
 
         // The store holds the same picture.
-        let back = BookData::load(&store, "acct", "contacts").unwrap();
+        let back = BookData::load(&shared, "acct", "contacts").unwrap();
         assert_eq!(back.state(), d.state());
         assert_eq!(back.names, d.names);
         assert_eq!(back.journal.entries, d.journal.entries);
@@ -579,8 +568,8 @@ mod tests {
 
     #[test]
     fn a_taken_name_gets_an_alternative() {
-        let store = MemoryStore::new();
-        let mut d = BookData::default();
+        let (store, shared) = store();
+        let mut d = BookData::new(&shared, "acct", "contacts");
         let clash = name_for_graph_id("2", 0);
         run(
             &store,
@@ -594,26 +583,199 @@ mod tests {
             vec![Change::Upsert(Box::new(rec("2", "a", "")))],
             true,
         );
-        assert_eq!(d.by_name(&clash).unwrap().rec.id(), "1");
-        assert_eq!(d.by_name(&name_for_graph_id("2", 1)).unwrap().rec.id(), "2");
+        assert_eq!(&*d.by_name(&clash).unwrap().id, "1");
+        assert_eq!(&*d.by_name(&name_for_graph_id("2", 1)).unwrap().id, "2");
     }
 
     #[test]
     fn rendering_is_cached_and_etag_hashes_the_body() {
-        let e = Entry::new(rec("1", "a", "x.vcf"));
-        let a = e.rendered(VCardVersion::V3);
-        assert!(std::ptr::eq(a, e.rendered(VCardVersion::V3)));
-        assert_eq!(a.etag, etag("a", VCardVersion::V3, &a.body));
+        let (store, shared) = store();
+        let mut d = BookData::new(&shared, "acct", "contacts");
+        run(
+            &store,
+            &mut d,
+            vec![Change::Upsert(Box::new(rec("1", "a", "x.vcf")))],
+            true,
+        );
+        let e = d.by_name("x.vcf").unwrap();
+        let a = e.card(VCardVersion::V3).unwrap();
+        assert_eq!(a.meta.etag, etag("a", VCardVersion::V3, &a.body));
         assert!(
             std::str::from_utf8(&a.body)
                 .unwrap()
                 .contains("VERSION:3.0")
         );
-        let m = e.meta(VCardVersion::V4);
+        let again = e.card(VCardVersion::V3).unwrap();
         assert_eq!(
-            m.content_length,
-            e.rendered(VCardVersion::V4).body.len() as u64
+            again.body.as_ptr(),
+            a.body.as_ptr(),
+            "cached, not rendered again"
         );
-        assert_ne!(e.etags()[0], e.etags()[1]);
+        // vCard 4.0 is rendered from the stored record on first use.
+        let v4 = e.card(VCardVersion::V4).unwrap();
+        assert!(
+            std::str::from_utf8(&v4.body)
+                .unwrap()
+                .contains("VERSION:4.0")
+        );
+        assert_eq!(v4.meta.content_length, v4.body.len() as u64);
+        assert_eq!(v4.meta.etag, etag("a", VCardVersion::V4, &v4.body));
+        let etags = e.etags().unwrap();
+        assert_eq!(etags, [a.meta.etag.clone(), v4.meta.etag.clone()]);
+        assert_ne!(etags[0], etags[1]);
+    }
+
+    fn listing(d: &BookData, version: VCardVersion) -> Vec<CardMeta> {
+        d.names
+            .values()
+            .map(|id| d.contacts[&**id].meta(version).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn a_book_loads_from_its_summaries_and_serves_the_same_cards() {
+        let (store, shared) = store();
+        let mut d = BookData::new(&shared, "acct", "contacts");
+        let mut with_uid = rec("2", "b", "two.vcf");
+        with_uid.contact.categories = vec!["Golf".into()];
+        with_uid.contact.single_value_extended_properties =
+            vec![crate::graph::model::SingleValueExtendedProperty {
+                id: crate::vcard::UID_PROPERTY_ID.into(),
+                value: Some("client-uid".into()),
+            }];
+        run(
+            &store,
+            &mut d,
+            vec![
+                Change::Upsert(Box::new(rec("1", "a", "one.vcf"))),
+                Change::Upsert(Box::new(with_uid)),
+            ],
+            false,
+        );
+        assert!(d.state().summaries);
+        let back = BookData::load(&shared, "acct", "contacts").unwrap();
+        assert_eq!(
+            listing(&back, VCardVersion::V3),
+            listing(&d, VCardVersion::V3)
+        );
+        let two = back.by_name("two.vcf").unwrap();
+        assert_eq!(two.uid(), "client-uid");
+        assert_eq!(&*two.categories, ["Golf".to_string()]);
+        let (a, b) = (
+            two.card(VCardVersion::V3).unwrap(),
+            d.by_name("two.vcf")
+                .unwrap()
+                .card(VCardVersion::V3)
+                .unwrap(),
+        );
+        assert_eq!((a.body, a.meta.etag), (b.body, b.meta.etag));
+        assert_eq!(
+            listing(&back, VCardVersion::V4),
+            listing(&d, VCardVersion::V4)
+        );
+        // Replaying the same contact changes nothing (the summary keeps the fingerprint).
+        let mut back = back;
+        let mut same = rec("2", "b", "");
+        same.contact.single_value_extended_properties = d
+            .by_name("two.vcf")
+            .unwrap()
+            .rec()
+            .unwrap()
+            .contact
+            .single_value_extended_properties;
+        same.contact.categories = vec!["Golf".into()];
+        assert_eq!(
+            run(
+                &store,
+                &mut back,
+                vec![Change::Upsert(Box::new(same))],
+                true
+            ),
+            0
+        );
+    }
+
+    #[test]
+    fn a_book_of_an_earlier_version_is_migrated_on_load() {
+        // Rows as the previous version wrote them: a contact row, its href, and a book
+        // state without the `summaries` flag (no summary rows).
+        let (store, shared) = store();
+        let old = rec("1", "a", "old.vcf");
+        let mut b = WriteBatch::new();
+        b.put(
+            Table::Mirror,
+            contact_key("acct", "contacts", "1"),
+            records::encode(&old).unwrap(),
+        );
+        b.put(
+            Table::Hrefs,
+            href_key("acct", "contacts", "old.vcf"),
+            &b"1"[..],
+        );
+        b.put(
+            Table::Sync,
+            book_state_key("acct", "contacts"),
+            &br#"{"rev":3,"floor":1,"delta_link":"https://graph/delta?x","refreshed_ms":5}"#[..],
+        );
+        store.commit(b).unwrap();
+
+        let d = BookData::load(&shared, "acct", "contacts").unwrap();
+        assert_eq!((d.journal.rev, d.journal.floor), (3, 1));
+        assert_eq!(d.delta_link.as_deref(), Some("https://graph/delta?x"));
+        let card = d
+            .by_name("old.vcf")
+            .unwrap()
+            .card(VCardVersion::V3)
+            .unwrap();
+        assert_eq!(card.meta.etag, etag("a", VCardVersion::V3, &card.body));
+        assert!(std::str::from_utf8(&card.body).unwrap().contains("Given 1"));
+        // The summaries were written, and the next load reads them.
+        assert!(
+            store
+                .get(Table::Mirror, &summary_key("acct", "contacts", "1"))
+                .unwrap()
+                .is_some()
+        );
+        let state: BookState = records::decode(
+            &store
+                .get(Table::Sync, &book_state_key("acct", "contacts"))
+                .unwrap()
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(state.summaries);
+        assert_eq!(state.rev, 3);
+        let again = BookData::load(&shared, "acct", "contacts").unwrap();
+        assert_eq!(
+            listing(&again, VCardVersion::V3),
+            listing(&d, VCardVersion::V3)
+        );
+    }
+
+    #[test]
+    fn a_summary_of_another_renderer_is_rebuilt() {
+        let (store, shared) = store();
+        let mut d = BookData::new(&shared, "acct", "contacts");
+        run(
+            &store,
+            &mut d,
+            vec![Change::Upsert(Box::new(rec("1", "a", "x.vcf")))],
+            true,
+        );
+        let key = summary_key("acct", "contacts", "1");
+        let mut s: SummaryRec =
+            records::decode(&store.get(Table::Mirror, &key).unwrap().unwrap()).unwrap();
+        s.rendering += 1;
+        s.etag3 = "\"stale\"".into();
+        store
+            .put(Table::Mirror, &key, &records::encode(&s).unwrap())
+            .unwrap();
+        let back = BookData::load(&shared, "acct", "contacts").unwrap();
+        let card = back
+            .by_name("x.vcf")
+            .unwrap()
+            .card(VCardVersion::V3)
+            .unwrap();
+        assert_eq!(card.meta.etag, etag("a", VCardVersion::V3, &card.body));
     }
 }

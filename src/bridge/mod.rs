@@ -2,11 +2,12 @@
 //! `state` (DESIGN.md "The shape"; issues 5 and 7).
 //!
 //! Per Graph account the bridge keeps a mirror: the folder tree (each contact folder is
-//! an address book, the default one first) and, per folder, every contact as Graph
-//! returned it with its stash / UID extended properties, its resource name and its photo;
-//! cards are rendered lazily and cached with their ETags. Everything durable lives in
-//! the state store (see [`records`]), so a restart serves at once, with every sync token
-//! still valid.
+//! an address book, the default one first) and, per folder, every contact. The state
+//! store holds each contact as Graph returned it with its stash / UID extended
+//! properties, its resource name and its photo, plus a summary row; memory holds a lean
+//! entry per contact ([`entry`]) with its cards rendered lazily and cached with their
+//! ETags. Everything durable lives in the state store (see [`records`]), so a restart
+//! serves at once, with every sync token still valid.
 //!
 //! Decisions this module carries out (DESIGN.md "Decisions"):
 //! - *Reads come from the mirror*: within `freshness_secs` a read makes no Graph call;
@@ -19,7 +20,8 @@
 //!   *ETags* ([`etag`]), *address books = contact folders* ([`folders`]).
 //!
 //! Files, one job each: `config` (settings), `accounts` (user → mailbox), `records`
-//! (state keys and rows), `mirror` (in-memory book + atomic change plans), `journal`,
+//! (state keys and rows), `entry` (one contact in memory), `mirror` (in-memory book +
+//! atomic change plans), `journal`,
 //! `sync_token`, `hrefs`, `etag`, `refresh` (Graph delta rounds), `folders`, `writes`,
 //! `inflight` (writes waiting for Graph),
 //! `groups` (categories as group vCards, DESIGN.md "Groups"), `photos` (photo removal),
@@ -30,6 +32,7 @@
 pub mod accounts;
 pub mod config;
 mod dav_store;
+pub mod entry;
 pub mod errors;
 pub mod etag;
 mod folders;
@@ -195,8 +198,7 @@ impl AccountMirror {
         };
         let mut books = Vec::new();
         for rec in tree.books {
-            let data =
-                BookData::load(store.as_ref(), &key, &rec.segment).map_err(errors::from_state)?;
+            let data = BookData::load(store, &key, &rec.segment).map_err(errors::from_state)?;
             books.push(Arc::new(Book {
                 rec: RwLock::new(rec),
                 data: RwLock::new(data),

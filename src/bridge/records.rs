@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `Mirror` | `{acct}\0folders` | [`FolderTreeRec`]: the books, default first |
 //! | `Mirror` | `{acct}\0c\0{book}\0{graph id}` | [`ContactRec`] |
+//! | `Mirror` | `{acct}\0s\0{book}\0{graph id}` | [`SummaryRec`]: what a listing needs |
 //! | `Hrefs` | `{acct}\0{book}\0{name}` | Graph id |
 //! | `Journal` | `{acct}\0{book}\0{rev:016x}` | [`JournalRec`] |
 //! | `Sync` | `{acct}\0{book}` | [`BookState`]: revision, floor, delta link, last refresh |
@@ -36,6 +37,14 @@ pub fn contacts_prefix(acct: &str, book: &str) -> Vec<u8> {
 }
 pub fn contact_key(acct: &str, book: &str, id: &str) -> Vec<u8> {
     key(&[acct, "c", book, id])
+}
+pub fn summaries_prefix(acct: &str, book: &str) -> Vec<u8> {
+    let mut k = key(&[acct, "s", book]);
+    k.push(0);
+    k
+}
+pub fn summary_key(acct: &str, book: &str, id: &str) -> Vec<u8> {
+    key(&[acct, "s", book, id])
 }
 pub fn book_prefix(acct: &str, book: &str) -> Vec<u8> {
     let mut k = key(&[acct, book]);
@@ -75,9 +84,10 @@ pub fn group_key(acct: &str, book: &str, name: &str) -> Vec<u8> {
 }
 
 /// The tables a book's rows live in, with the prefix to delete when the book goes.
-pub fn book_prefixes(acct: &str, book: &str) -> [(Table, Vec<u8>); 5] {
+pub fn book_prefixes(acct: &str, book: &str) -> [(Table, Vec<u8>); 6] {
     [
         (Table::Mirror, contacts_prefix(acct, book)),
+        (Table::Mirror, summaries_prefix(acct, book)),
         (Table::Hrefs, book_prefix(acct, book)),
         (Table::Journal, book_prefix(acct, book)),
         (Table::Meta, pending_prefix(acct, book)),
@@ -131,6 +141,41 @@ pub struct BookState {
     /// When the folder was last refreshed from Graph (Unix milliseconds).
     #[serde(default)]
     pub refreshed_ms: Option<u64>,
+    /// Every contact row of the book has its [`SummaryRec`] (false in state files of
+    /// earlier versions: the book's rows are then migrated on load).
+    #[serde(default)]
+    pub summaries: bool,
+}
+
+/// What the mirror keeps of a contact in memory, stored next to its [`ContactRec`] so
+/// that loading a book decodes neither the full contact nor renders its card (issue 9:
+/// cold start). Written in the same batch as the contact row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryRec {
+    pub name: String,
+    #[serde(rename = "ck")]
+    pub change_key: String,
+    /// The UID stashed in Graph (`None`: derived from the Graph id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
+    #[serde(rename = "lm")]
+    pub modified_ms: u64,
+    #[serde(default)]
+    pub has_photo: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub photo_ck: Option<String>,
+    /// Digest of what else changes the card without changing the changeKey (the photo,
+    /// the extended properties).
+    #[serde(rename = "fp")]
+    pub fingerprint: u64,
+    /// The renderer the ETag was computed with; another one ignores the summary.
+    #[serde(rename = "rv")]
+    pub rendering: u32,
+    /// ETag and length of the vCard 3.0 rendering.
+    pub etag3: String,
+    pub len3: u64,
 }
 
 /// A contact's photo as stored (base64 in JSON).

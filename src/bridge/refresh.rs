@@ -174,7 +174,7 @@ impl Bridge {
             plan.batch.delete(Table::Meta, k);
         }
         self.store
-            .commit(plan.batch.clone())
+            .commit(std::mem::take(&mut plan.batch))
             .map_err(super::errors::from_state)?;
         let applied = super::mirror::Applied {
             names: plan.names.clone(),
@@ -202,8 +202,8 @@ impl Bridge {
                 let Some(id) = c.id.clone() else { continue };
                 let same = d
                     .contacts
-                    .get(&id)
-                    .is_some_and(|e| Some(e.rec.change_key()) == c.change_key.as_deref());
+                    .get(id.as_str())
+                    .is_some_and(|e| Some(e.change_key()) == c.change_key.as_deref());
                 if !same && seen.insert(id.clone()) {
                     wanted.push(id);
                 }
@@ -253,8 +253,8 @@ impl Bridge {
                 .filter(|c| {
                     c.id.as_ref().is_some_and(|id| {
                         d.contacts
-                            .get(id)
-                            .is_none_or(|e| Some(e.rec.change_key()) != c.change_key.as_deref())
+                            .get(id.as_str())
+                            .is_none_or(|e| Some(e.change_key()) != c.change_key.as_deref())
                     })
                 })
                 .filter_map(|c| c.id.clone())
@@ -264,8 +264,8 @@ impl Bridge {
             let gone = d
                 .contacts
                 .keys()
-                .filter(|id| !present.contains(*id))
-                .cloned()
+                .filter(|id| !present.contains(&***id))
+                .map(|id| id.to_string())
                 .collect();
             (wanted, gone)
         };
@@ -364,12 +364,14 @@ impl Bridge {
                     photo: None,
                     photo_ck: None,
                 };
-                let old = d.contacts.get(&id);
+                let old = d.contacts.get(id.as_str());
                 if let Some(old) = old
-                    && old.rec.photo_ck.as_deref() == Some(rec.change_key())
+                    && old.photo_ck() == Some(rec.change_key())
                 {
-                    rec.photo = old.rec.photo.clone();
-                    rec.photo_ck = old.rec.photo_ck.clone();
+                    // The photo is in the stored record (read only for this case).
+                    let stored = old.rec().map_err(super::errors::from_state)?;
+                    rec.photo = stored.photo;
+                    rec.photo_ck = stored.photo_ck;
                 } else if rec.has_photo {
                     to_fetch.push(recs.len());
                 }

@@ -171,21 +171,17 @@ impl Bridge {
         // UID derived from its Graph id cannot share it with another contact's derived
         // UID (different ids), only with a stashed one.
         {
-            let own_derived = existing.as_ref().is_some_and(|e| {
-                e.rec
-                    .contact
-                    .extended_property(crate::vcard::UID_PROPERTY_ID)
-                    .is_none()
-                    && e.rec.uid() == parsed.uid
-            });
+            let own_derived = existing
+                .as_ref()
+                .is_some_and(|e| !e.uid_is_stashed() && e.uid() == parsed.uid);
             let d = lock!(book.data.read())?;
             if let Some(other) = d
                 .contacts
                 .values()
-                .find(|e| e.rec.name != name && e.rec.has_uid(&parsed.uid, !own_derived))
+                .find(|e| e.name != name && e.has_uid(&parsed.uid, !own_derived))
             {
                 return Err(StoreError::UidConflict {
-                    name: other.rec.name.clone(),
+                    name: other.name.clone(),
                 });
             }
         }
@@ -200,11 +196,16 @@ impl Bridge {
                 }
                 if let Some(im) = &if_match
                     && !adopted
-                    && !im.matches(e.etags().into_iter())
+                    && !im.matches(
+                        e.etags()
+                            .map_err(super::errors::from_state)?
+                            .iter()
+                            .map(String::as_str),
+                    )
                 {
                     return Err(StoreError::PreconditionFailed);
                 }
-                let id = e.rec.id().to_owned();
+                let id = e.id.to_string();
                 let answer = match m
                     .account
                     .client
@@ -212,7 +213,7 @@ impl Bridge {
                         &m.account.mailbox,
                         &id,
                         &parsed.contact,
-                        Some(&graph_etag(e.rec.change_key())),
+                        Some(&graph_etag(e.change_key())),
                     )
                     .await
                 {
@@ -238,7 +239,7 @@ impl Bridge {
                     Err(err) => return Err(from_graph(err)),
                 };
                 let contact = confirmed(answer, &parsed.contact);
-                let old_photo = e.rec.photo.clone();
+                let old_photo = e.rec().map_err(super::errors::from_state)?.photo;
                 self.finish_put(
                     m, book, name, contact, parsed, old_photo, body, version, false,
                 )
@@ -381,8 +382,8 @@ impl Bridge {
             // The contact is stored; the photo is not: the client must retry.
             return Err(e);
         }
-        let served = entry.rendered(version);
-        let etag = same_card(body, &served.body).then(|| served.etag.clone());
+        let served = entry.card(version).map_err(super::errors::from_state)?;
+        let etag = same_card(body, &served.body).then_some(served.meta.etag);
         Ok(PutOutcome { created, etag })
     }
 
@@ -423,11 +424,11 @@ impl Bridge {
             .map_err(super::errors::from_state)?;
         plan.batch.delete(Table::Meta, pending);
         self.store
-            .commit(plan.batch.clone())
+            .commit(std::mem::take(&mut plan.batch))
             .map_err(super::errors::from_state)?;
         data.apply(plan);
         data.contacts
-            .get(&id)
+            .get(id.as_str())
             .cloned()
             .ok_or_else(|| StoreError::Internal("contact missing after commit".into()))
     }
@@ -463,15 +464,20 @@ impl Bridge {
             .cloned()
             .ok_or(StoreError::NotFound)?;
         if let Some(im) = pre.if_match.as_deref().map(IfMatch::parse)
-            && !im.matches(e.etags().into_iter())
+            && !im.matches(
+                e.etags()
+                    .map_err(super::errors::from_state)?
+                    .iter()
+                    .map(String::as_str),
+            )
         {
             return Err(StoreError::PreconditionFailed);
         }
         let acct = &m.account;
-        let id = e.rec.id().to_owned();
+        let id = e.id.to_string();
         match acct
             .client
-            .delete_contact(&acct.mailbox, &id, Some(&graph_etag(e.rec.change_key())))
+            .delete_contact(&acct.mailbox, &id, Some(&graph_etag(e.change_key())))
             .await
         {
             Ok(()) | Err(GraphError::NotFound { .. }) => {}
