@@ -7,7 +7,9 @@
 //! core). RSS then grew by tens of MiB, differently from run to run, under the hostile
 //! input table (RELIABILITY.md §2). Fixing the threshold at 1 MiB keeps every large
 //! block mapped and unmapped on its own; small allocations are unaffected. Other C
-//! libraries (musl) and other allocators ignore this.
+//! libraries (musl) and other allocators ignore this: the `cardbridge` binary itself
+//! allocates with jemalloc (`main.rs`), so this matters where the server runs on glibc
+//! malloc — the test binaries, and embedders of the library.
 
 /// Blocks of this size and above are always mmapped (and unmapped when freed).
 const MMAP_THRESHOLD: i32 = 1 << 20;
