@@ -40,6 +40,10 @@ pub struct BridgeConfig {
     /// App-only organisations: which CardDAV user reads which mailbox (`/users/{upn}`).
     #[serde(default)]
     pub mailboxes: Vec<MailboxEntry>,
+    /// A book whose first load brings at least this many contacts is rebuilt from the
+    /// state store right after, so its entries sit together in memory (see `refresh`).
+    #[serde(default = "default_compact_above")]
+    pub compact_first_load_above: usize,
 }
 
 impl BridgeConfig {
@@ -76,6 +80,9 @@ fn default_folder_tree() -> u64 {
 fn default_page_size() -> u32 {
     500
 }
+fn default_compact_above() -> usize {
+    10_000
+}
 fn default_retention() -> u64 {
     100_000
 }
@@ -87,6 +94,7 @@ impl Default for BridgeConfig {
             folder_tree_secs: default_folder_tree(),
             delta_page_size: default_page_size(),
             journal_retention: default_retention(),
+            compact_first_load_above: default_compact_above(),
             poll_interval_secs: 0,
             sync_limit: 0,
             group_cards: false,
