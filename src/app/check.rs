@@ -374,9 +374,10 @@ async fn check_users_and_sign_ins(
             return;
         }
     };
+    let stored = token_store.accounts().unwrap_or_default();
     let accounts = match only {
         Some(a) => vec![a.to_owned()],
-        None => token_store.accounts().unwrap_or_default(),
+        None => stored.clone(),
     };
     if accounts.is_empty() {
         r.problem(
@@ -386,7 +387,6 @@ async fn check_users_and_sign_ins(
         );
     }
     // Each CardDAV user reads the sign-in stored under their name, else `default`.
-    let stored = token_store.accounts().unwrap_or_default();
     for u in &users {
         if !stored.contains(u) && !stored.iter().any(|a| a == "default") {
             r.warn(

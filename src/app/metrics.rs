@@ -5,6 +5,7 @@
 
 use crate::bridge::{AccountStats, Bridge};
 use crate::graph::ClientStats;
+use crate::server::metrics::Sample;
 use crate::server::{MetricKind, ServerOptions};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -84,11 +85,24 @@ const GRAPH_FIGURES: &[GraphFigure] = &[
     ),
 ];
 
+/// Register one family; a refused registration is logged, not fatal.
+fn family(
+    options: &ServerOptions,
+    name: &str,
+    help: &str,
+    kind: MetricKind,
+    collect: impl Fn() -> Vec<Sample> + Send + Sync + 'static,
+) {
+    if let Err(e) = options.metrics.register_family(name, help, kind, collect) {
+        tracing::warn!("metric {name} not registered: {e}");
+    }
+}
+
 /// Register the bridge's figures on the server's `/metrics`.
 pub fn register(options: &ServerOptions, bridge: &Arc<Bridge>) {
     for &(name, help, kind, read) in ACCOUNT_FIGURES {
         let b = Arc::clone(bridge);
-        let registered = options.metrics.register_family(name, help, kind, move || {
+        family(options, name, help, kind, move || {
             let now = SystemTime::now();
             b.stats()
                 .accounts
@@ -96,37 +110,25 @@ pub fn register(options: &ServerOptions, bridge: &Arc<Bridge>) {
                 .filter_map(|a| Some((vec![("account".into(), a.key.clone())], read(a, now)?)))
                 .collect()
         });
-        if let Err(e) = registered {
-            tracing::warn!("metric {name} not registered: {e}");
-        }
     }
     for &(name, help, read) in GRAPH_FIGURES {
         let b = Arc::clone(bridge);
-        let registered =
-            options
-                .metrics
-                .register_family(name, help, MetricKind::Counter, move || {
-                    vec![(Vec::new(), read(&b.stats().graph))]
-                });
-        if let Err(e) = registered {
-            tracing::warn!("metric {name} not registered: {e}");
-        }
+        family(options, name, help, MetricKind::Counter, move || {
+            vec![(Vec::new(), read(&b.graph_stats()))]
+        });
     }
     let b = Arc::clone(bridge);
-    let registered = options.metrics.register_family(
+    family(
+        options,
         "cardbridge_graph_requests_total",
         "Graph answers by HTTP status (every attempt; a $batch counts once).",
         MetricKind::Counter,
         move || {
-            b.stats()
-                .graph
+            b.graph_stats()
                 .by_status
                 .iter()
                 .map(|(status, n)| (vec![("status".into(), status.to_string())], *n as f64))
                 .collect()
         },
     );
-    if let Err(e) = registered {
-        tracing::warn!("metric cardbridge_graph_requests_total not registered: {e}");
-    }
 }

@@ -88,7 +88,7 @@ async fn sync_user(bridge: &Bridge, user: &str) -> anyhow::Result<Progress> {
     let view = View::new(user, std::io::stdout().is_terminal());
     // The bridge reports per book; while a large book loads, the bar shows the Graph
     // requests made so far (one per page of contacts), so it visibly moves.
-    let requests_before = bridge.stats().graph.requests;
+    let requests_before = bridge.graph_stats().requests;
     let observe = |p: &Progress| view.report(p, started.elapsed());
     let warm = bridge.warm_up_with(user, &observe);
     tokio::pin!(warm);
@@ -97,7 +97,7 @@ async fn sync_user(bridge: &Bridge, user: &str) -> anyhow::Result<Progress> {
         tokio::select! {
             out = &mut warm => break out,
             _ = tick.tick(), if view.is_bar() => {
-                view.graph_requests(bridge.stats().graph.requests.saturating_sub(requests_before));
+                view.graph_requests(bridge.graph_stats().requests.saturating_sub(requests_before));
             }
         }
     };

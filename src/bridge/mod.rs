@@ -93,9 +93,6 @@ pub struct AccountStats {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BridgeStats {
     pub accounts: Vec<AccountStats>,
-    /// Graph requests of every client the accounts use, each client counted once
-    /// (app-only mailboxes share one client).
-    pub graph: crate::graph::ClientStats,
 }
 
 /// Outcome of the last single-flight run, shared with the callers that waited for it.
@@ -289,12 +286,8 @@ impl Bridge {
             Err(_) => return BridgeStats::default(),
         };
         let mut accounts = Vec::new();
-        let mut clients: Vec<crate::graph::GraphClient> = Vec::new();
         for cell in cells {
             let Some(m) = cell.get() else { continue };
-            if !clients.iter().any(|c| c.same_client(&m.account.client)) {
-                clients.push(m.account.client.clone());
-            }
             let mut s = m.health.lock().map(|h| h.clone()).unwrap_or_default();
             let books = m.books().unwrap_or_default();
             s.books = books.len();
@@ -305,11 +298,23 @@ impl Bridge {
             accounts.push(s);
         }
         accounts.sort_by(|a, b| a.key.cmp(&b.key));
-        let mut graph = crate::graph::ClientStats::default();
-        for c in &clients {
-            graph.add(&c.stats());
+        BridgeStats { accounts }
+    }
+
+    /// Graph requests of every client the loaded accounts use, each client counted once
+    /// (app-only mailboxes share one client). Cheap: no book is looked at.
+    pub fn graph_stats(&self) -> crate::graph::ClientStats {
+        let mut clients: Vec<crate::graph::GraphClient> = Vec::new();
+        for m in self.loaded() {
+            if !clients.iter().any(|c| c.same_client(&m.account.client)) {
+                clients.push(m.account.client.clone());
+            }
         }
-        BridgeStats { accounts, graph }
+        let mut total = crate::graph::ClientStats::default();
+        for c in &clients {
+            total.add(&c.stats());
+        }
+        total
     }
 
     /// Load the user's mirror and refresh its folder tree and every book now (startup,
