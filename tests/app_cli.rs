@@ -8,6 +8,7 @@
 //! mailbox's contacts (`/metrics`), then that SIGTERM stops the process cleanly.
 
 mod app_support;
+mod prometheus_support;
 
 use app_support::{
     BIN, Running, free_port, http, login_and_add_user, run_cli, serve, sigterm_and_wait, wait_ready,
@@ -52,26 +53,11 @@ async fn scrape(base: &str) -> prometheus_parse::Scrape {
         .text()
         .await
         .unwrap();
-    prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap()
-}
-
-/// The sum of a counter's or gauge's samples, optionally only those with `label`.
-fn metric(s: &prometheus_parse::Scrape, name: &str, label: Option<(&str, &str)>) -> f64 {
-    s.samples
-        .iter()
-        .filter(|x| x.metric == name)
-        .filter(|x| label.is_none_or(|(k, v)| x.labels.get(k) == Some(v)))
-        .map(|x| match x.value {
-            prometheus_parse::Value::Counter(v)
-            | prometheus_parse::Value::Gauge(v)
-            | prometheus_parse::Value::Untyped(v) => v,
-            _ => panic!("{name} is not a counter or gauge"),
-        })
-        .sum()
+    prometheus_support::parse(&text)
 }
 
 async fn mirror_contacts(base: &str) -> f64 {
-    metric(&scrape(base).await, "cardbridge_mirror_contacts", None)
+    prometheus_support::sum(&scrape(base).await, "cardbridge_mirror_contacts", None)
 }
 
 fn write_config(dir: &Path, port: u16, emu: &EmulatorHandle) -> std::path::PathBuf {
@@ -257,24 +243,30 @@ async fn login_user_add_then_serve_from_a_config_file() {
     let graph_requests = (graph.total - sign_in) as f64;
     assert!(graph_requests > 0.0);
     assert_eq!(
-        metric(&m, "cardbridge_graph_requests_total", None),
+        prometheus_support::sum(&m, "cardbridge_graph_requests_total", None),
         graph_requests
     );
     assert_eq!(
-        metric(
+        prometheus_support::sum(
             &m,
             "cardbridge_graph_requests_total",
             Some(("status", "200"))
         ),
         graph_requests
     );
-    assert_eq!(metric(&m, "cardbridge_graph_throttled_total", None), 0.0);
     assert_eq!(
-        metric(&m, "cardbridge_graph_token_failures_total", None),
+        prometheus_support::sum(&m, "cardbridge_graph_throttled_total", None),
         0.0
     );
-    assert_eq!(metric(&m, "cardbridge_account_sign_in_required", None), 0.0);
-    assert!(metric(&m, "cardbridge_http_requests_total", None) >= 2.0);
+    assert_eq!(
+        prometheus_support::sum(&m, "cardbridge_graph_token_failures_total", None),
+        0.0
+    );
+    assert_eq!(
+        prometheus_support::sum(&m, "cardbridge_account_sign_in_required", None),
+        0.0
+    );
+    assert!(prometheus_support::sum(&m, "cardbridge_http_requests_total", None) >= 2.0);
     assert!(
         m.samples
             .iter()

@@ -18,33 +18,14 @@ mod app_support;
 
 use app_support::{free_port, http, method, serve, write_config_with};
 use cardbridge::emulator::EmulatorHandle;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 const USER: &str = "alice";
 const PASSWORD: &str = "crash test dummy";
 const WORKERS: usize = 4;
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// A small deterministic generator (xorshift64*), so a failing run can be repeated.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn card(uid: &str, fn_: &str) -> String {
     format!(
@@ -100,7 +81,7 @@ fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
 /// One client: creates cards and updates its own, recording every answer.
 async fn worker(base: String, w: usize, round: usize, seed: u64, ledger: Arc<Mutex<Ledger>>) {
     let c = http();
-    let mut rng = Rng(seed | 1);
+    let mut rng = StdRng::seed_from_u64(seed);
     let mut mine: Vec<String> = ledger
         .lock()
         .unwrap()
@@ -111,7 +92,7 @@ async fn worker(base: String, w: usize, round: usize, seed: u64, ledger: Arc<Mut
         .collect();
     for i in 0.. {
         // Now and then take a sync token, as a client does after each sync.
-        if rng.below(10) == 0 {
+        if rng.random_range(0..10) == 0 {
             match c
                 .request(method("REPORT"), book_url(&base))
                 .basic_auth(USER, Some(PASSWORD))
@@ -139,9 +120,9 @@ async fn worker(base: String, w: usize, round: usize, seed: u64, ledger: Arc<Mut
             }
             continue;
         }
-        let update = !mine.is_empty() && rng.below(3) == 0;
+        let update = !mine.is_empty() && rng.random_range(0..3) == 0;
         let (href, uid, etag) = if update {
-            let href = mine[rng.below(mine.len() as u64) as usize].clone();
+            let href = mine[rng.random_range(0..mine.len())].clone();
             let l = ledger.lock().unwrap();
             let k = &l.cards[&href];
             (href, k.uid.clone(), k.etag.clone())
@@ -174,11 +155,7 @@ async fn worker(base: String, w: usize, round: usize, seed: u64, ledger: Arc<Mut
         };
         match req.send().await {
             Ok(r) if r.status() == 201 || r.status() == 204 => {
-                let new_etag = r
-                    .headers()
-                    .get("etag")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned);
+                let new_etag = app_support::etag(&r);
                 let mut l = ledger.lock().unwrap();
                 l.acked += 1;
                 let k = l.cards.get_mut(&href).unwrap();
@@ -333,8 +310,8 @@ async fn verify(base: &str, emu: &EmulatorHandle, ledger: &Mutex<Ledger>) -> usi
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_writes_survive_kill_9() {
-    let kills = env_usize("CRASH_KILLS", 6);
-    let min_puts = env_usize("CRASH_PUTS", 300);
+    let kills: usize = app_support::env_or("CRASH_KILLS", 6);
+    let min_puts: usize = app_support::env_or("CRASH_PUTS", 300);
     let seed = std::env::var("CRASH_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -345,7 +322,7 @@ async fn acknowledged_writes_survive_kill_9() {
                 .as_nanos() as u64
         });
     println!("crash_safety: seed {seed}, {kills} kills, at least {min_puts} PUTs");
-    let mut rng = Rng(seed | 1);
+    let mut rng = StdRng::seed_from_u64(seed);
 
     let emu = app_support::emulator().await;
     let dir = tempfile::tempdir().unwrap();
@@ -367,18 +344,26 @@ async fn acknowledged_writes_survive_kill_9() {
         verify(&base, &emu, &ledger).await;
         let start_sent = ledger.lock().unwrap().sent;
         let workers: Vec<_> = (0..WORKERS)
-            .map(|w| tokio::spawn(worker(base.clone(), w, round, rng.next(), ledger.clone())))
+            .map(|w| {
+                tokio::spawn(worker(
+                    base.clone(),
+                    w,
+                    round,
+                    rng.random::<u64>(),
+                    ledger.clone(),
+                ))
+            })
             .collect();
         // Kill at a random moment after this round's share of PUTs (one to two times it)
         // has been sent: the moment falls anywhere in a write (before Graph, during,
         // before the commit).
-        let target = start_sent + puts_per_round + rng.below(puts_per_round as u64) as usize;
+        let target = start_sent + puts_per_round + rng.random_range(0..puts_per_round);
         let deadline = Instant::now() + Duration::from_secs(120);
         while ledger.lock().unwrap().sent < target {
             assert!(Instant::now() < deadline, "the load stalled");
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
-        tokio::time::sleep(Duration::from_micros(rng.below(20_000))).await;
+        tokio::time::sleep(Duration::from_micros(rng.random_range(0..20_000))).await;
         drop(server); // SIGKILL
         for w in workers {
             w.await.unwrap();

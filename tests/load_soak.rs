@@ -26,13 +26,6 @@ const PASSWORD: &str = "soak test password";
 const CLIENTS: usize = 100;
 const SEEDED: usize = 500;
 
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status
@@ -111,11 +104,7 @@ async fn create_cards(shared: Arc<Shared>, id: usize) -> Vec<(String, String, Op
             .await
             .unwrap();
         assert_eq!(r.status(), 201, "create {href}");
-        let etag = r
-            .headers()
-            .get("etag")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let etag = app_support::etag(&r);
         shared
             .record
             .lock()
@@ -224,11 +213,7 @@ async fn client(shared: Arc<Shared>, id: usize, mut mine: Vec<(String, String, O
                 if let Ok(r) = &r
                     && r.status() == 204
                 {
-                    mine[n % 2].2 = r
-                        .headers()
-                        .get("etag")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned);
+                    mine[n % 2].2 = app_support::etag(r);
                     shared
                         .record
                         .lock()
@@ -251,8 +236,8 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hundred_clients_for_a_while_without_errors_or_growth() {
-    let warmup = Duration::from_secs(env_u64("SOAK_WARMUP_SECS", 5));
-    let measured = Duration::from_secs(env_u64("SOAK_SECS", 20));
+    let warmup = Duration::from_secs(app_support::env_or("SOAK_WARMUP_SECS", 5));
+    let measured = Duration::from_secs(app_support::env_or("SOAK_SECS", 20));
     let emu = app_support::emulator().await;
     let mailbox = emu.default_user();
     emu.seed_sample(&mailbox, SEEDED, 11);

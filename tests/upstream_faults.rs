@@ -7,6 +7,7 @@
 //! `tests/bridge_faults.rs` covers the same at the `AddressBookStore` level.
 
 mod faults_support;
+mod prometheus_support;
 
 use cardbridge::emulator::Fault;
 use faults_support::*;

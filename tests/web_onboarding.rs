@@ -17,7 +17,7 @@
 
 mod app_support;
 
-use app_support::{BIN, Running, free_port, sigterm_and_wait};
+use app_support::{Running, free_port, sigterm_and_wait};
 use cardbridge::emulator::{EmulatorConfig, EmulatorHandle};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -275,16 +275,7 @@ async fn sign_in_shows_a_password_that_syncs_profile_parses_revoke_works_outside
     let port = free_port();
     let origin = format!("http://127.0.0.1:{port}");
     let config = write_config(dir.path(), port, &emu);
-    let serve = Running(
-        Command::new(BIN)
-            .args(["serve", "--config"])
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_up(&format!("{origin}/readyz"), "cardbridge").await;
+    let serve = app_support::serve(&config, &origin).await;
 
     let profile = tempfile::tempdir().unwrap();
     let (chromedriver, browser) = start_browser(&chromium, &driver, profile.path()).await;
@@ -582,16 +573,7 @@ async fn sign_in_state_is_bound_to_the_browser_and_single_use_without_a_browser(
     let port = free_port();
     let origin = format!("http://127.0.0.1:{port}");
     let config = write_config(dir.path(), port, &emu);
-    let serve = Running(
-        Command::new(BIN)
-            .args(["serve", "--config"])
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_up(&format!("{origin}/readyz"), "cardbridge").await;
+    let serve = app_support::serve(&config, &origin).await;
     let c = http();
 
     // Only a plain browser visit of / is redirected; CardDAV clients reach dav.

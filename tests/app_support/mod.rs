@@ -75,6 +75,22 @@ pub fn http() -> reqwest::Client {
         .unwrap()
 }
 
+/// A number from the environment (a long run's size), else `default`.
+pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The `ETag` of an answer, if it has one.
+pub fn etag(r: &reqwest::Response) -> Option<String> {
+    r.headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 pub fn method(m: &str) -> reqwest::Method {
     reqwest::Method::from_bytes(m.as_bytes()).unwrap()
 }

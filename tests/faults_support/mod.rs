@@ -166,19 +166,7 @@ impl World {
             .text()
             .await
             .unwrap();
-        let scrape =
-            prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_owned()))).unwrap();
-        scrape
-            .samples
-            .iter()
-            .filter(|s| s.metric == name)
-            .map(|s| match s.value {
-                prometheus_parse::Value::Counter(v)
-                | prometheus_parse::Value::Gauge(v)
-                | prometheus_parse::Value::Untyped(v) => v,
-                _ => panic!("{name} is not a counter or gauge"),
-            })
-            .sum()
+        crate::prometheus_support::sum(&crate::prometheus_support::parse(&text), name, None)
     }
 
     pub fn graph_count(&self) -> usize {
