@@ -128,7 +128,7 @@ impl Bridge {
             // The first load of a large book allocated and freed several times its final
             // size (Graph pages, the plan, the write batch); the entries built in between
             // pin those pages. Rebuilt from the rows just committed, as a restart would
-            // load them, they sit together: at 100,000 contacts 300 → ~215 MiB of RSS.
+            // load them, they sit together: at 100,000 contacts 300 → 241 MiB of RSS.
             let mut fresh = BookData::load(&self.store, &m.account.key, &segment)
                 .map_err(super::errors::from_state)?;
             fresh.refreshed = Some(started);
@@ -281,8 +281,7 @@ impl Bridge {
             (wanted, gone)
         };
         // The delta objects are not needed any more: free them before the contacts are
-        // read again with their extended properties (at 100,000 contacts both sets at
-        // once were a few hundred MiB of the first load's peak).
+        // read again with their extended properties, so both sets are not held at once.
         let DeltaRound { delta_link, .. } = round;
         let mut changes: Vec<Change> = gone.into_iter().map(Change::Remove).collect();
         if !wanted.is_empty() {
